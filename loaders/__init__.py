@@ -1,0 +1,1 @@
+"""RoadTwin package loaders."""

@@ -1,0 +1,1 @@
+"""RoadTwin package road_network."""

@@ -1,0 +1,20 @@
+"""Assembles the ``twin`` typer app from the command-group modules."""
+
+from __future__ import annotations
+
+import typer
+
+from twin.cli import db
+
+app = typer.Typer(
+    name="twin",
+    help="RoadTwin: the digital twin of Tianjin's roads, bridges, tunnels and port yards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Entry point of the ``twin`` console script."""
+    app()
