@@ -261,17 +261,24 @@ class StructureLimit(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
-class StructureLimitEdge(Base):
-    """Which road edges a structure limit governs."""
+class AssetEdge(Base):
+    """Which road edges an asset governs (a bridge's deck edges, a tunnel's bore, the edges
+    through a height restrictor's node). Its limits and closures apply to these edges.
 
-    __tablename__ = "structure_limit_edge"
+    ``direction`` is relative to the edge's digitised direction: ``both``, ``forward`` or
+    ``backward``.
+    """
 
-    limit_id: Mapped[int] = mapped_column(
-        ForeignKey("structure_limit.id", ondelete="CASCADE"), primary_key=True
+    __tablename__ = "asset_edge"
+    __table_args__ = (CheckConstraint(_in("direction", DIRECTIONS), name="direction"),)
+
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True
     )
     edge_id: Mapped[int] = mapped_column(
         ForeignKey("road_edge.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    direction: Mapped[str] = mapped_column(String(8), default="both")
 
 
 class Inspection(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import db
+from twin.cli import db, load
 
 app = typer.Typer(
     name="twin",
@@ -13,6 +13,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(load.app, name="load")
+
+# Command modules that register on the groups above (one line each).
 
 
 def main() -> None:
