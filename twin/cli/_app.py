@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import db, load
+from twin.cli import db, load, serve
 
 app = typer.Typer(
     name="twin",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
+app.command("serve")(serve.serve)
 
 # Command modules that register on the groups above (one line each).
 

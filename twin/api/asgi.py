@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn workers: ``uvicorn twin.api.asgi:app``."""
+
+from twin.api.app import create_app
+
+app = create_app()
