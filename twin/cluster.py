@@ -38,8 +38,13 @@ class ClusterStatus:
     version: str
 
 
-def find_bindir(settings: Settings) -> Path:
+def find_bindir(
+    settings: Settings, *, search: str = "/usr/lib/postgresql/*/bin", use_pg_config: bool = True
+) -> Path:
     """Locate PostgreSQL server binaries (``initdb``, ``pg_ctl``, ``postgres``).
+
+    Looks at ``settings.pg_bindir``, then ``pg_config --bindir``, then ``search`` (a glob,
+    newest version first).
 
     Raises
     ------
@@ -49,19 +54,23 @@ def find_bindir(settings: Settings) -> Path:
     candidates: list[Path] = []
     if settings.pg_bindir:
         candidates.append(Path(settings.pg_bindir))
-    pg_config = shutil.which("pg_config")
+    pg_config = shutil.which("pg_config") if use_pg_config else None
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
-    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True):
+    for d in sorted(glob.glob(search), key=_version_key, reverse=True):
         candidates.append(Path(d))
     for c in candidates:
         if (c / "initdb").exists() and (c / "pg_ctl").exists():
             return c
     if settings.install_missing and _can_apt():
         _apt_install(["postgresql"])
-        return find_bindir(settings.model_copy(update={"install_missing": False}))
+        return find_bindir(
+            settings.model_copy(update={"install_missing": False}),
+            search=search,
+            use_pg_config=use_pg_config,
+        )
     raise Unavailable(
         "PostgreSQL server binaries (initdb, pg_ctl) were not found",
         hint="install PostgreSQL 15+ (Debian: apt-get install postgresql) or set "
