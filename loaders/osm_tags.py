@@ -255,8 +255,8 @@ def parse_length_cm(raw: str, *, upper_cm: float = _MAX_CM) -> Parsed:
     if m := _RE_CM.match(s):
         return _finish(float(m.group(1)), raw, approx=approx, upper=upper_cm)
     if m := _RE_M_CM.match(s):
-        cm = int(m.group(1)) * 100 + int(m.group(2))
-        return _finish(float(cm), raw, approx=approx, upper=upper_cm)
+        whole_cm = int(m.group(1)) * 100 + int(m.group(2))
+        return _finish(float(whole_cm), raw, approx=approx, upper=upper_cm)
     if m := _RE_FT_IN.match(s):
         inches = float(m.group(2)) if m.group(2) else 0.0
         if inches >= 12:
