@@ -1,0 +1,556 @@
+"""IFC files through IfcOpenShell: checking, opening, elements, property sets, limits.
+
+Pure core: reads the path it is given, never touches the database. Errors are
+:class:`IfcError` (a ``ValueError``) with messages naming the file, line, entity and
+what would be valid; the shell translates them to ``InputError``.
+
+IfcOpenShell is lenient: it opens a truncated file, a file with dangling ``#id``
+references or unknown entity names and silently drops what it cannot read. So
+:func:`scan_step` checks the STEP text itself (header, schema, end marker, every
+reference) in the same single pass that computes the file's sha256, before anything is
+imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ifcopenshell
+
+#: FILE_SCHEMA names IfcOpenShell reads, mapped to the schema it reads them with.
+SUPPORTED_SCHEMAS: dict[str, str] = {
+    "IFC2X3": "IFC2X3",
+    "IFC4": "IFC4",
+    "IFC4X3": "IFC4X3_ADD2",
+    "IFC4X3_ADD2": "IFC4X3_ADD2",
+    "IFC4X3_TC1": "IFC4X3_ADD2",
+    "IFC4X3_ADD1": "IFC4X3_ADD2",
+}
+#: Pre-release schemas we migrate (see loaders/ifc_migrate.py).
+MIGRATABLE_SCHEMAS = ("IFC4X3_RC2",)
+
+_HEADER_BYTES = 65536
+_SCHEMA_RE = re.compile(r"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
+_FILE_NAME_RE = re.compile(r"FILE_NAME\s*\((.*?)\)\s*;", re.IGNORECASE | re.DOTALL)
+_DEF_RE = re.compile(rb"^\s*#(\d+)\s*=\s*([A-Za-z0-9_]+)?")
+_REF_RE = re.compile(rb"#(\d+)")
+_STR_RE = re.compile(rb"'(?:[^']|'')*'")
+_COMMENT_RE = re.compile(rb"/\*.*?\*/")
+
+
+class IfcError(ValueError):
+    """An IFC file that cannot be imported; the message says where and why."""
+
+
+@dataclass
+class StepScan:
+    """What one pass over the STEP text found."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    header_schema: str
+    originating_system: str | None
+    entity_count: int
+    entity_classes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def needs_migration(self) -> bool:
+        """True for a pre-release schema that must be migrated before opening."""
+        return self.header_schema in MIGRATABLE_SCHEMAS
+
+
+@dataclass
+class ModelInfo:
+    """Model-level facts for ``bim_model``."""
+
+    schema: str
+    authoring_app: str | None
+    units: dict[str, Any]
+    length_unit_m: float
+    mass_unit_kg: float
+
+
+@dataclass
+class ElementRecord:
+    """One IfcProduct for ``bim_element``."""
+
+    global_id: str
+    ifc_class: str
+    name: str | None
+    container: str | None
+    psets: dict[str, Any]
+    quantities: dict[str, Any]
+
+
+@dataclass
+class LimitCandidate:
+    """A clearance or load found in a property set or quantity, for an engineer to confirm."""
+
+    kind: str  # 'height' | 'weight' | 'axle_load'
+    value: int | None  # cm for height, kg for weight/axle_load; None when unparsable
+    raw: str
+    global_id: str
+    ifc_class: str
+    pset: str
+    prop: str
+    measure: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for reports and ``structure_limit.source``."""
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "raw": self.raw,
+            "global_id": self.global_id,
+            "ifc_class": self.ifc_class,
+            "pset": self.pset,
+            "property": self.prop,
+            "measure": self.measure,
+        }
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+def scan_step(path: Path) -> StepScan:
+    """Hash and check a STEP (ISO 10303-21) file in one streaming pass.
+
+    Checks the ISO-10303-21 header, the FILE_SCHEMA (supported or migratable), that the
+    DATA section is closed by ``END-ISO-10303-21;`` (truncation), and that every ``#id``
+    an entity references is defined (broken references).
+
+    Parameters
+    ----------
+    path:
+        The IFC file (plain STEP text; ``.ifczip``/``.ifcxml`` are not supported).
+
+    Returns
+    -------
+    StepScan
+
+    Raises
+    ------
+    IfcError
+        Naming the file, the line and the value that is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IfcError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise IfcError(f"{path}: empty file; expected an IFC STEP file (ISO-10303-21)")
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        head = fh.read(_HEADER_BYTES)
+    text_head = head.decode("latin-1")
+    if not text_head.lstrip("\ufeff \r\n\t").startswith("ISO-10303-21"):
+        first = text_head.strip().splitlines()[0][:60] if text_head.strip() else ""
+        raise IfcError(
+            f"{path}: not an IFC file: line 1 is {first!r}, expected 'ISO-10303-21;' "
+            "(IFC STEP physical file; .ifczip and .ifcxml are not supported)"
+        )
+    m = _SCHEMA_RE.search(text_head)
+    if not m:
+        raise IfcError(f"{path}: the HEADER has no FILE_SCHEMA(('IFC...')) entry")
+    schema = m.group(1).strip().upper()
+    if schema not in SUPPORTED_SCHEMAS and schema not in MIGRATABLE_SCHEMAS:
+        raise IfcError(
+            f"{path}: unsupported IFC schema {schema!r} in FILE_SCHEMA; supported: "
+            f"{', '.join(sorted(SUPPORTED_SCHEMAS))}; migrated: {', '.join(MIGRATABLE_SCHEMAS)}"
+        )
+    system = _originating_system(text_head)
+
+    defined: set[int] = set()
+    referenced: dict[int, int] = {}  # id -> first line referencing it
+    classes: dict[str, int] = {}
+    in_data = False
+    ended = False
+    lineno = 0
+    pending = b""
+    with path.open("rb") as fh:
+        for raw in fh:
+            sha.update(raw)
+            lineno += 1
+            line = raw.strip()
+            if not in_data:
+                if line.upper().startswith(b"DATA;"):
+                    in_data = True
+                continue
+            if line.upper().startswith(b"END-ISO-10303-21"):
+                ended = True
+                continue
+            if ended or not line or line.upper() == b"ENDSEC;":
+                continue
+            # an entity may span lines; strip strings and comments before finding refs
+            stmt = pending + line
+            clean = _COMMENT_RE.sub(b"", _STR_RE.sub(b"''", stmt))
+            if clean.count(b"'") % 2:  # a string continues on the next line
+                pending = stmt + b"\n"
+                continue
+            pending = b""
+            d = _DEF_RE.match(clean)
+            if d:
+                defined.add(int(d.group(1)))
+                cls = (d.group(2) or b"").decode("ascii", "replace").upper()
+                classes[cls] = classes.get(cls, 0) + 1
+                body = clean[d.end() :]
+            else:
+                body = clean
+            for r in _REF_RE.findall(body):
+                referenced.setdefault(int(r), lineno)
+    if not in_data:
+        raise IfcError(f"{path}: no DATA; section: the file is truncated or not an IFC file")
+    if not ended:
+        raise IfcError(
+            f"{path}: truncated: the file ends at line {lineno} without "
+            "'END-ISO-10303-21;' (was the download or export interrupted?)"
+        )
+    missing = sorted(set(referenced) - defined)
+    if missing:
+        shown = ", ".join(f"#{i} (line {referenced[i]})" for i in missing[:5])
+        raise IfcError(
+            f"{path}: {len(missing)} broken reference(s) to undefined entities: {shown}"
+            + (" ..." if len(missing) > 5 else "")
+        )
+    if not defined:
+        raise IfcError(f"{path}: the DATA section holds no entities")
+    return StepScan(
+        path=path,
+        sha256=sha.hexdigest(),
+        size_bytes=size,
+        header_schema=schema,
+        originating_system=system,
+        entity_count=len(defined),
+        entity_classes=classes,
+    )
+
+
+def _originating_system(head: str) -> str | None:
+    m = _FILE_NAME_RE.search(head)
+    if not m:
+        return None
+    # FILE_NAME(name, time_stamp, (author), (organization), preprocessor, originating_system, auth)
+    parts = re.findall(r"'((?:[^']|'')*)'|\([^)]*\)|\$", _strip_comments(m.group(1)))
+    values = [p for p in parts]
+    if len(values) >= 6 and values[5]:
+        return values[5].replace("''", "'") or None
+    return None
+
+
+def _strip_comments(s: str) -> str:
+    return re.sub(r"/\*.*?\*/", "", s, flags=re.DOTALL)
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def open_ifc(scan: StepScan) -> tuple[ifcopenshell.file, list[str]]:
+    """Open a scanned file with IfcOpenShell, migrating a pre-release schema first.
+
+    Returns the file and notes about what was done (migration steps). Raises
+    :class:`IfcError` when entities were dropped by the parser (unknown class names for
+    the schema), since that would silently lose data.
+    """
+    ifcopenshell = _ifcopenshell()
+    notes: list[str] = []
+    if scan.needs_migration:
+        from loaders.ifc_migrate import migrate_text
+
+        text = scan.path.read_bytes().decode("latin-1")
+        text, notes = migrate_text(text, source_schema=scan.header_schema, path=scan.path)
+        f = ifcopenshell.file.from_string(text)
+        expected = _expected_after_migration(scan, notes)
+    else:
+        try:
+            f = ifcopenshell.open(str(scan.path))
+        except Exception as exc:  # IfcOpenShell raises plain RuntimeError/SchemaError
+            raise IfcError(f"{scan.path}: IfcOpenShell cannot read it: {exc}") from exc
+        expected = scan.entity_count
+    parsed = _instance_count(f)
+    if parsed < expected:
+        unknown = _unknown_classes(scan, f.schema_identifier)
+        raise IfcError(
+            f"{scan.path}: {expected - parsed} entities could not be read as "
+            f"{f.schema_identifier}"
+            + (f": unknown classes {', '.join(unknown[:8])}" if unknown else "")
+        )
+    return f, notes
+
+
+def _expected_after_migration(scan: StepScan, notes: list[str]) -> int:
+    removed = 0
+    for n in notes:
+        m = re.match(r"removed (\d+) ", n)
+        if m:
+            removed += int(m.group(1))
+    return scan.entity_count - removed
+
+
+def _instance_count(f: ifcopenshell.file) -> int:
+    return len(f.entity_names())  # ids of every parsed instance, without creating them
+
+
+def _unknown_classes(scan: StepScan, schema_id: str) -> list[str]:
+    ifcopenshell = _ifcopenshell()
+    schema = ifcopenshell.ifcopenshell_wrapper.schema_by_name(schema_id)
+    out = []
+    for cls in scan.entity_classes:
+        try:
+            schema.declaration_by_name(cls)
+        except Exception:
+            out.append(cls)
+    return sorted(out)
+
+
+def _ifcopenshell() -> Any:
+    try:
+        import ifcopenshell
+        import ifcopenshell.util.element
+        import ifcopenshell.util.unit
+    except ImportError as exc:  # pragma: no cover - dependency of the project
+        raise IfcError("IfcOpenShell is not installed: pip install ifcopenshell") from exc
+    return ifcopenshell
+
+
+# --------------------------------------------------------------------------- model facts
+
+
+def model_info(f: ifcopenshell.file, scan: StepScan) -> ModelInfo:
+    """Schema, authoring application and units of an opened model."""
+    import ifcopenshell.util.unit as uu
+
+    length_m = float(uu.calculate_unit_scale(f))
+    units: dict[str, Any] = {"length_unit_m": length_m}
+    for key, unit_type in (
+        ("length", "LENGTHUNIT"),
+        ("area", "AREAUNIT"),
+        ("volume", "VOLUMEUNIT"),
+        ("angle", "PLANEANGLEUNIT"),
+        ("mass", "MASSUNIT"),
+        ("force", "FORCEUNIT"),
+    ):
+        try:
+            u = uu.get_project_unit(f, unit_type)
+        except Exception:
+            u = None
+        if u is not None:
+            units[key] = uu.get_full_unit_name(u)
+    mass_kg = 1.0
+    try:
+        mu = uu.get_project_unit(f, "MASSUNIT")
+        if mu is not None and mu.is_a("IfcSIUnit"):
+            mass_kg = float(uu.get_prefix_multiplier(mu.Prefix)) / 1000.0  # SI base is gram
+    except Exception:
+        mass_kg = 1.0
+    units["mass_unit_kg"] = mass_kg
+    return ModelInfo(
+        schema=scan.header_schema,
+        authoring_app=_authoring_app(f) or scan.originating_system,
+        units=units,
+        length_unit_m=length_m,
+        mass_unit_kg=mass_kg,
+    )
+
+
+def _authoring_app(f: ifcopenshell.file) -> str | None:
+    apps = f.by_type("IfcApplication")
+    if not apps:
+        return None
+    a = apps[0]
+    parts = [a.ApplicationFullName, a.Version]
+    text = " ".join(str(p) for p in parts if p)
+    return text or None
+
+
+# --------------------------------------------------------------------------- elements
+
+
+def iter_elements(f: ifcopenshell.file) -> Iterator[ElementRecord]:
+    """Every IfcProduct with GlobalId, class, name, container, property sets, quantities.
+
+    ``container`` is the GlobalId of the spatial element holding the product
+    (IfcRelContainedInSpatialStructure), else of the whole it is aggregated or nested in.
+    Property values are plain JSON (numbers, text, booleans, lists).
+    """
+    import ifcopenshell.util.element as ue
+
+    for el in f.by_type("IfcProduct"):
+        psets: dict[str, Any] = {}
+        qtos: dict[str, Any] = {}
+        for pname, props in ue.get_psets(el).items():
+            pid = props.get("id")
+            body = {k: _jsonable(v) for k, v in props.items() if k != "id"}
+            ent = f.by_id(pid) if pid else None
+            if ent is not None and ent.is_a("IfcElementQuantity"):
+                qtos[pname] = body
+            else:
+                psets[pname] = body
+        yield ElementRecord(
+            global_id=el.GlobalId,
+            ifc_class=el.is_a(),
+            name=el.Name,
+            container=_container(el),
+            psets=psets,
+            quantities=qtos,
+        )
+
+
+def _container(el: Any) -> str | None:
+    import ifcopenshell.util.element as ue
+
+    parent = ue.get_container(el) or ue.get_aggregate(el) or ue.get_nest(el)
+    return parent.GlobalId if parent is not None and hasattr(parent, "GlobalId") else None
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else None
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return str(v)
+
+
+# --------------------------------------------------------------------------- limits
+
+#: normalised property names (lower case, letters and digits only) -> limit kind.
+#: Our sample uses Pset_RoadTwinBridge.VerticalClearance / DesignLoad / DesignAxleLoad.
+LIMIT_PROPERTY_NAMES: dict[str, str] = {
+    "clearance": "height",
+    "verticalclearance": "height",
+    "clearanceheight": "height",
+    "minimumclearance": "height",
+    "minverticalclearance": "height",
+    "minimumverticalclearance": "height",
+    "headroom": "height",
+    "maxheight": "height",
+    "净空": "height",
+    "净高": "height",
+    "限高": "height",
+    "designload": "weight",
+    "loadcapacity": "weight",
+    "maxweight": "weight",
+    "weightlimit": "weight",
+    "maximumload": "weight",
+    "限载": "weight",
+    "设计荷载": "weight",
+    "axleload": "axle_load",
+    "designaxleload": "axle_load",
+    "maxaxleload": "axle_load",
+}
+_FORCE_TO_KG = 1.0 / 9.80665
+_NUM_UNIT_RE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def find_limit_candidates(f: ifcopenshell.file, info: ModelInfo) -> list[LimitCandidate]:
+    """Clearances and design loads in property sets and quantities of any product.
+
+    Values keep their IFC measure type so units convert correctly: lengths in the
+    project's length unit to centimetres, masses in the project's mass unit and forces in
+    newtons to kilograms; text such as ``'5.0 m'`` or ``'55 t'`` is parsed; anything
+    else (a load class like 'City-A') is returned with ``value=None`` so the report shows
+    it, but it is never turned into a limit.
+    """
+    out: list[LimitCandidate] = []
+    for rel in f.by_type("IfcRelDefinesByProperties"):
+        pdef = rel.RelatingPropertyDefinition
+        if pdef is None:
+            continue
+        items = _limit_items(pdef)
+        if not items:
+            continue
+        for obj in rel.RelatedObjects or ():
+            if not obj.is_a("IfcProduct"):
+                continue
+            for kind, prop, measure, raw_value in items:
+                value = _convert(kind, measure, raw_value, info)
+                out.append(
+                    LimitCandidate(
+                        kind=kind,
+                        value=value,
+                        raw=str(raw_value),
+                        global_id=obj.GlobalId,
+                        ifc_class=obj.is_a(),
+                        pset=pdef.Name or "",
+                        prop=prop,
+                        measure=measure,
+                    )
+                )
+    return out
+
+
+def _limit_items(pdef: Any) -> list[tuple[str, str, str | None, Any]]:
+    items: list[tuple[str, str, str | None, Any]] = []
+    if pdef.is_a("IfcPropertySet"):
+        for p in pdef.HasProperties or ():
+            if not p.is_a("IfcPropertySingleValue") or p.NominalValue is None:
+                continue
+            kind = LIMIT_PROPERTY_NAMES.get(_norm(p.Name))
+            if kind:
+                items.append((kind, p.Name, p.NominalValue.is_a(), p.NominalValue.wrappedValue))
+    elif pdef.is_a("IfcElementQuantity"):
+        for q in pdef.Quantities or ():
+            kind = LIMIT_PROPERTY_NAMES.get(_norm(q.Name))
+            if not kind:
+                continue
+            if q.is_a("IfcQuantityLength"):
+                items.append((kind, q.Name, "IfcLengthMeasure", q.LengthValue))
+            elif q.is_a("IfcQuantityWeight"):
+                items.append((kind, q.Name, "IfcMassMeasure", q.WeightValue))
+    return items
+
+
+def _norm(name: str | None) -> str:
+    return re.sub(r"[\s_\-.:()]+", "", (name or "")).lower()
+
+
+def _convert(kind: str, measure: str | None, value: Any, info: ModelInfo) -> int | None:
+    try:
+        if measure in (
+            "IfcLengthMeasure",
+            "IfcPositiveLengthMeasure",
+            "IfcNonNegativeLengthMeasure",
+        ):
+            return (
+                _positive(float(value) * info.length_unit_m * 100.0) if kind == "height" else None
+            )
+        if measure == "IfcMassMeasure":
+            return _positive(float(value) * info.mass_unit_kg) if kind != "height" else None
+        if measure == "IfcForceMeasure":  # newtons (SI force unit assumed)
+            return _positive(float(value) * _FORCE_TO_KG) if kind != "height" else None
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, str):
+        return _parse_text(kind, value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # an unqualified number: metres for heights, tonnes for loads (bridge practice)
+        return _positive(value * 100.0) if kind == "height" else _positive(value * 1000.0)
+    return None
+
+
+def _parse_text(kind: str, text: str) -> int | None:
+    m = _NUM_UNIT_RE.match(text)
+    if not m:
+        return None
+    num = float(m.group(1).replace(",", "."))
+    unit = m.group(2).lower()
+    if kind == "height":
+        factor = {"m": 100.0, "": 100.0, "cm": 1.0, "mm": 0.1}.get(unit)
+    else:
+        factor = {"t": 1000.0, "": 1000.0, "kg": 1.0, "kn": 1000.0 * _FORCE_TO_KG}.get(unit)
+    return _positive(num * factor) if factor is not None else None
+
+
+def _positive(v: float) -> int | None:
+    r = round(v)
+    return int(r) if r > 0 else None
