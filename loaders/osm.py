@@ -1,0 +1,949 @@
+"""Read an OSM file (.osm, .osm.gz, .osm.bz2, .osm.pbf) into a routable graph with limits.
+
+Pure core: takes a path, gives back frames/arrays and a :class:`LoadReport`; never touches
+a database.
+
+Why pyosmium and not osmnx's ``graph_from_xml``: osmnx parses XML only (no PBF), holds
+every element as Python dicts and builds a networkx graph of the whole file -- about
+1 GB and half a minute for Monaco. pyosmium streams the file through libosmium in C++:
+node locations go to a compact C++ index, C++ filters drop every object that is neither
+a road nor a restrictor before Python sees it, and the Python side keeps only flat
+``array`` buffers of node ids and integer coordinates. Splitting into edges, lengths and
+per-edge attributes are then vectorised numpy over those buffers, so memory stays close
+to the size of the road subset, not of the file.
+
+Graph rules (documented choices):
+
+* drivable ways: ``highway`` in :data:`DRIVABLE` (motorway .. residential, ``*_link``,
+  ``living_street``, ``service``, ``track``, ``road``), not ``area=yes``, and not closed
+  to motor traffic (``access``/``vehicle``/``motor_vehicle``/``motorcar`` = ``no``);
+  footway/cycleway/path/steps/pedestrian/construction are left out;
+* ways are split into edges at every node shared with another way (or repeated in the
+  same way), at height restrictors and where a way's nodes are missing from the file;
+  intermediate geometry is kept;
+* oneway: ``yes/true/1`` forward, ``-1/reverse`` (the edge geometry is reversed so an
+  edge is always travelled along its geometry), ``reversible``/``alternating`` are kept
+  two-way; ``junction=roundabout|circular``, ``motorway`` and ``motorway_link`` imply
+  oneway unless ``oneway=no``;
+* ``speed_kmh`` from ``maxspeed`` (``:forward``/``:backward`` for oneway edges) else
+  :data:`DEFAULT_SPEED_KMH` by class (China-oriented defaults, documented there);
+* ``length_m`` is geodesic on the WGS84 ellipsoid (pyproj ``Geod``), the reference
+  against which the EPSG:4548 lengths of the database differ by < 0.1 % around Tianjin;
+* per-edge limits are the most restrictive parsed value the edge's travel direction(s)
+  meet (posted and ``:physical``, way and restrictor nodes on it); ``:conditional``
+  values are kept in ``conditional`` and never applied unconditionally;
+* bridges (``bridge`` not ``no``; ``man_made=bridge`` closed ways as areas), tunnels
+  (``tunnel`` not ``no``; ``building_passage`` -> ``underpass``, ``culvert`` ->
+  ``culvert``) and restrictor nodes (``barrier=height_restrictor`` or any node with a
+  ``max*`` limit) become assets with their limits and the edges they govern.
+  Multipolygon relations tagged ``man_made=bridge`` are not read (rare; a note in the
+  report counts none).
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from loaders.osm_tags import (
+    Parsed,
+    TagLimit,
+    access_from_tags,
+    limits_from_tags,
+    parse_speed_kmh,
+)
+
+__all__ = [
+    "CHINA_BBOX",
+    "DEFAULT_SPEED_KMH",
+    "DRIVABLE",
+    "Issue",
+    "LoadReport",
+    "OsmNetwork",
+    "OsmReadError",
+    "read_osm",
+]
+
+#: drivable highway values and their default speeds (km/h) when ``maxspeed`` is absent.
+#: China-oriented: GB/T road design speeds for the class, urban values for streets.
+DEFAULT_SPEED_KMH: dict[str, float] = {
+    "motorway": 100.0,
+    "motorway_link": 60.0,
+    "trunk": 80.0,
+    "trunk_link": 50.0,
+    "primary": 60.0,
+    "primary_link": 40.0,
+    "secondary": 50.0,
+    "secondary_link": 40.0,
+    "tertiary": 40.0,
+    "tertiary_link": 30.0,
+    "unclassified": 30.0,
+    "residential": 30.0,
+    "living_street": 10.0,
+    "service": 20.0,
+    "track": 15.0,
+    "road": 30.0,
+}
+DRIVABLE = frozenset(DEFAULT_SPEED_KMH)
+
+#: highway -> road.road_class of the data model.
+ROAD_CLASS = {
+    "motorway": "motorway",
+    "trunk": "trunk",
+    "primary": "primary",
+    "secondary": "secondary",
+    "tertiary": "tertiary",
+    "unclassified": "unclassified",
+    "residential": "residential",
+    "living_street": "residential",
+    "service": "service",
+    "track": "rural",
+    "road": "other",
+}
+_CLASS_RANK = {c: i for i, c in enumerate(ROAD_CLASS.values())}
+
+#: (min_lon, min_lat, max_lon, max_lat) of mainland China with Hainan (generous).
+CHINA_BBOX = (73.4, 18.1, 135.1, 53.6)
+
+_UNDEF = 2147483647  # libosmium's undefined coordinate
+_EXAMPLES = 5
+_NO = {"no", "false", "0"}
+_ONEWAY_FWD = {"yes", "true", "1"}
+_ONEWAY_REV = {"-1", "reverse"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_KEEP_PREFIXES = ("max", "hgv", "hazmat", "name", "bridge", "tunnel")
+_KEEP_KEYS = {
+    "highway",
+    "ref",
+    "oneway",
+    "junction",
+    "layer",
+    "man_made",
+    "access",
+    "motor_vehicle",
+    "motorcar",
+    "vehicle",
+    "lanes",
+    "surface",
+    "width",
+}
+_LIMIT_COLUMNS = {
+    "height": "max_height_cm",
+    "width": "max_width_cm",
+    "length": "max_length_cm",
+    "weight": "max_weight_kg",
+    "axle_load": "max_axle_load_kg",
+}
+
+
+class OsmReadError(ValueError):
+    """The file cannot be read as OSM data (corrupt, truncated, wrong format)."""
+
+
+@dataclass
+class Issue:
+    """A counted problem with a few example elements (``way/123: '3.8 furlongs'``)."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, example: str, n: int = 1) -> None:
+        """Count ``n`` more and keep ``example`` if we have fewer than five."""
+        self.count += n
+        if len(self.examples) < _EXAMPLES:
+            self.examples.append(example)
+
+
+@dataclass
+class LoadReport:
+    """What a read found: counts, unparseable tags, warnings and rejections.
+
+    Attributes
+    ----------
+    file:
+        The file read.
+    counts:
+        ``ways_drivable``, ``edges``, ``nodes``, ``assets``, ``limits`` ...
+    unparseable:
+        By OSM key: values that could not be read (these limits are *unknown*, not absent).
+    unknown:
+        By OSM key: values that say a limit exists without giving it (``below_default``).
+    warnings:
+        Kept but notable (``ways_with_missing_nodes``, ``outside_china``,
+        ``self_intersecting_edges`` ...).
+    rejected:
+        Elements left out (``way_without_two_located_nodes``, ``degenerate_edge``,
+        ``invalid_bridge_area`` ...).
+    bbox:
+        (min_lon, min_lat, max_lon, max_lat) of the graph's nodes, or None when empty.
+    """
+
+    file: str
+    counts: dict[str, int] = field(default_factory=dict)
+    unparseable: dict[str, Issue] = field(default_factory=dict)
+    unknown: dict[str, Issue] = field(default_factory=dict)
+    warnings: dict[str, Issue] = field(default_factory=dict)
+    rejected: dict[str, Issue] = field(default_factory=dict)
+    bbox: tuple[float, float, float, float] | None = None
+
+    def issue(self, section: str, key: str) -> Issue:
+        """The :class:`Issue` for ``key`` in ``section`` (created when new)."""
+        table: dict[str, Issue] = getattr(self, section)
+        return table.setdefault(key, Issue())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (for ``load_run.report`` and ``--json``)."""
+
+        def dump(t: dict[str, Issue]) -> dict[str, Any]:
+            return {k: {"count": v.count, "examples": v.examples} for k, v in sorted(t.items())}
+
+        return {
+            "file": self.file,
+            "counts": dict(self.counts),
+            "unparseable": dump(self.unparseable),
+            "unknown": dump(self.unknown),
+            "warnings": dump(self.warnings),
+            "rejected": dump(self.rejected),
+            "bbox": list(self.bbox) if self.bbox else None,
+        }
+
+
+@dataclass
+class OsmNetwork:
+    """The routable graph and assets read from one file (local 0-based ids).
+
+    Attributes
+    ----------
+    nodes:
+        ``id, osm_id, lon, lat``.
+    edges:
+        ``id, source, target, osm_way_id, highway, name, ref, road, length_m, speed_kmh,
+        oneway, max_height_cm .. max_axle_load_kg (nullable Int64), hgv, hazmat,
+        tunnel_category, is_bridge, is_tunnel, conditional (dict), reversed``.
+    edge_geoms:
+        shapely LineStrings (EPSG:4326), aligned with ``edges``.
+    roads:
+        ``id, code, name_zh, name_en, road_class`` (one per ``ref``).
+    assets:
+        ``id, external_id, kind, name_zh, name_en, road, geom (shapely), attributes``.
+    limits:
+        ``asset, kind, value, value_text, unlimited, status, direction, conditional, note,
+        key, raw``.
+    asset_edges:
+        ``asset, edge, direction``.
+    report:
+        The :class:`LoadReport`.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    edge_geoms: np.ndarray
+    roads: pd.DataFrame
+    assets: pd.DataFrame
+    limits: pd.DataFrame
+    asset_edges: pd.DataFrame
+    report: LoadReport
+
+
+Progress = Callable[[str, int], None]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Buffers:
+    refs: array[int] = field(default_factory=lambda: array("q"))
+    xs: array[int] = field(default_factory=lambda: array("i"))
+    ys: array[int] = field(default_factory=lambda: array("i"))
+    way_ids: list[int] = field(default_factory=list)
+    way_start: array[int] = field(default_factory=lambda: array("q"))
+    way_tags: list[dict[str, str]] = field(default_factory=list)
+    restrictors: list[tuple[int, int, int, dict[str, str]]] = field(default_factory=list)
+    bridge_areas: list[tuple[int, list[tuple[int, int]], dict[str, str]]] = field(
+        default_factory=list
+    )
+
+
+def _keep(tags: Any) -> dict[str, str]:
+    out = {}
+    for t in tags:
+        k = t.k
+        if k in _KEEP_KEYS or k.startswith(_KEEP_PREFIXES):
+            out[k] = t.v
+    return out
+
+
+def _closed_to_motor(tags: Any) -> bool:
+    for k in ("motor_vehicle", "motorcar", "vehicle"):
+        v = tags.get(k)
+        if v is not None:
+            return v == "no"
+    return tags.get("access") == "no"
+
+
+def _read(path: Path, progress: Progress | None) -> _Buffers:
+    import osmium
+    from osmium.filter import KeyFilter
+
+    node_filter = KeyFilter(
+        "barrier", "maxheight", "maxheight:physical", "maxwidth", "maxweight", "maxaxleload"
+    )
+    node_filter.enable_for(osmium.osm.NODE)
+    way_filter = KeyFilter("highway", "man_made")
+    way_filter.enable_for(osmium.osm.WAY)
+    fp = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(node_filter)
+        .with_filter(way_filter)
+    )
+    b = _Buffers()
+    last = "the start of the file"
+    seen = 0
+    try:
+        for item in fp:
+            obj: Any = item
+            if obj.is_node():
+                last = f"node/{obj.id}"
+                tags = obj.tags
+                if tags.get("barrier") == "height_restrictor" or any(
+                    t.k.startswith("max") for t in tags
+                ):
+                    loc = obj.location
+                    b.restrictors.append((obj.id, loc.x, loc.y, _keep(tags)))
+                continue
+            last = f"way/{obj.id}"
+            tags = obj.tags
+            hw = tags.get("highway")
+            if hw in DRIVABLE and tags.get("area") != "yes" and not _closed_to_motor(tags):
+                b.way_ids.append(obj.id)
+                b.way_start.append(len(b.refs))
+                b.way_tags.append(_keep(tags))
+                refs, xs, ys = b.refs, b.xs, b.ys
+                for nr in obj.nodes:
+                    refs.append(nr.ref)
+                    xs.append(nr.x)
+                    ys.append(nr.y)
+                seen += 1
+                if progress is not None and seen % 5000 == 0:
+                    progress("ways", seen)
+            elif tags.get("man_made") == "bridge" and obj.is_closed():
+                ring = [(nr.x, nr.y) for nr in obj.nodes]
+                b.bridge_areas.append((obj.id, ring, _keep(tags)))
+    except Exception as exc:  # libosmium raises RuntimeError/InvalidLocationError/...
+        raise OsmReadError(f"{path}: cannot read OSM data after {last}: {exc}") from exc
+    if progress is not None:
+        progress("ways", seen)
+    b.way_start.append(len(b.refs))
+    return b
+
+
+# ----------------------------------------------------------------------------- tags
+
+
+def _names(tags: Mapping[str, str], *, prefix: str = "") -> tuple[str | None, str | None]:
+    """(name_zh, name_en): ``name:zh``/``name:en`` first, else ``name`` by its script."""
+    name = tags.get(f"{prefix}name") or (tags.get("name") if prefix else None)
+    zh = tags.get(f"{prefix}name:zh") or tags.get(f"{prefix}name:zh-Hans")
+    en = tags.get(f"{prefix}name:en")
+    if name:
+        if _CJK.search(name):
+            zh = zh or name
+        else:
+            en = en or name
+    return zh, en
+
+
+def _road_code(tags: Mapping[str, str]) -> str | None:
+    ref = tags.get("ref")
+    if not ref:
+        return None
+    code = ref.split(";")[0].strip()
+    return code[:32] or None
+
+
+def _oneway(tags: Mapping[str, str]) -> int:
+    v = (tags.get("oneway") or "").strip().lower()
+    if v in _ONEWAY_FWD:
+        return 1
+    if v in _ONEWAY_REV:
+        return -1
+    if v in _NO or v in ("reversible", "alternating"):
+        return 0
+    if tags.get("junction") in ("roundabout", "circular"):
+        return 1
+    if tags.get("highway") in ("motorway", "motorway_link"):
+        return 1
+    return 0
+
+
+def _record(report: LoadReport, ref: str, limits: Iterable[TagLimit]) -> None:
+    for t in limits:
+        p = t.parsed
+        if p.status == "unparseable":
+            report.issue("unparseable", t.key).add(f"{ref}: {p.raw!r} ({p.note})")
+        elif p.status == "unknown":
+            report.issue("unknown", t.key).add(f"{ref}: {p.raw!r}")
+
+
+def _applies(direction: str, oneway: int) -> bool:
+    """Does a limit with ``direction`` bind an edge travelled with ``oneway``?"""
+    if direction == "both" or oneway == 0:
+        return True
+    return (direction == "forward") == (oneway == 1)
+
+
+@dataclass
+class _WayAttrs:
+    highway: list[str] = field(default_factory=list)
+    name: list[str | None] = field(default_factory=list)
+    ref: list[str | None] = field(default_factory=list)
+    road: list[int] = field(default_factory=list)
+    speed: list[float] = field(default_factory=list)
+    oneway: list[int] = field(default_factory=list)
+    limits: dict[str, list[float]] = field(
+        default_factory=lambda: {c: [] for c in _LIMIT_COLUMNS.values()}
+    )
+    hgv: list[str | None] = field(default_factory=list)
+    hazmat: list[str | None] = field(default_factory=list)
+    tunnel_category: list[str | None] = field(default_factory=list)
+    is_bridge: list[bool] = field(default_factory=list)
+    is_tunnel: list[bool] = field(default_factory=list)
+    conditional: list[dict[str, Any]] = field(default_factory=list)
+    way_limits: list[list[TagLimit]] = field(default_factory=list)
+
+
+def _speed(tags: Mapping[str, str], hw: str, oneway: int, ref: str, report: LoadReport) -> float:
+    keys = ["maxspeed"]
+    if oneway == 1:
+        keys.insert(0, "maxspeed:forward")
+    elif oneway == -1:
+        keys.insert(0, "maxspeed:backward")
+    for key in keys:
+        raw = tags.get(key)
+        if raw is None:
+            continue
+        p = parse_speed_kmh(raw)
+        if p.is_value and p.value:
+            return float(p.value)
+        if p.status == "unparseable":
+            report.issue("unparseable", key).add(f"{ref}: {raw!r} ({p.note})")
+        break
+    return DEFAULT_SPEED_KMH[hw]
+
+
+def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, Any]]) -> _WayAttrs:
+    w = _WayAttrs()
+    for wid, tags in zip(b.way_ids, b.way_tags, strict=True):
+        ref = f"way/{wid}"
+        hw = tags["highway"]
+        ow = _oneway(tags)
+        w.highway.append(hw)
+        w.name.append(tags.get("name"))
+        w.ref.append(tags.get("ref"))
+        code = _road_code(tags)
+        if code is not None:
+            road = roads.get(code)
+            cls = ROAD_CLASS.get(hw.removesuffix("_link"), "other")
+            if road is None:
+                zh, en = _names(tags)
+                road = {"id": len(roads), "code": code, "name_zh": zh, "name_en": en}
+                road["road_class"] = cls
+                roads[code] = road
+            elif _CLASS_RANK.get(cls, 99) < _CLASS_RANK.get(road["road_class"], 99):
+                road["road_class"] = cls
+            w.road.append(road["id"])
+        else:
+            w.road.append(-1)
+        w.oneway.append(ow)
+        w.speed.append(_speed(tags, hw, ow, ref, report))
+        lims = limits_from_tags(tags) + access_from_tags(tags)
+        _record(report, ref, lims)
+        w.way_limits.append(lims)
+        best: dict[str, float] = {}
+        cond: dict[str, Any] = {}
+        text: dict[str, str] = {}
+        for t in lims:
+            p = t.parsed
+            if t.condition is not None:
+                cond.setdefault(t.key, []).append(
+                    {"condition": t.condition, "status": p.status, "value": p.value or p.text}
+                )
+                continue
+            if not _applies(t.direction, ow) or not p.is_value:
+                continue
+            if t.kind in _LIMIT_COLUMNS:
+                col = _LIMIT_COLUMNS[t.kind]
+                best[col] = min(best.get(col, np.inf), float(p.value or np.inf))
+            elif t.direction == "both" or t.kind not in text:
+                text[t.kind] = p.text or ""
+        for col in _LIMIT_COLUMNS.values():
+            w.limits[col].append(best.get(col, np.nan))
+        w.hgv.append(text.get("hgv"))
+        w.hazmat.append(text.get("hazmat"))
+        w.tunnel_category.append(text.get("tunnel_category"))
+        w.is_bridge.append(tags.get("bridge", "no") not in _NO)
+        w.is_tunnel.append(tags.get("tunnel", "no") not in _NO)
+        w.conditional.append(cond)
+    return w
+
+
+# ----------------------------------------------------------------------------- graph
+
+
+def _segments(
+    b: _Buffers, report: LoadReport, restrictor_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ways into edges. Returns (refs, lon, lat, edge_start, edge_end, edge_way)."""
+    refs = np.frombuffer(b.refs, dtype=np.int64) if len(b.refs) else np.zeros(0, np.int64)
+    x = np.frombuffer(b.xs, dtype=np.int32).astype(np.int64) if len(b.xs) else np.zeros(0, np.int64)
+    y = np.frombuffer(b.ys, dtype=np.int32).astype(np.int64) if len(b.ys) else np.zeros(0, np.int64)
+    starts = np.frombuffer(b.way_start, dtype=np.int64)
+    n = len(refs)
+    way_of = np.repeat(np.arange(len(b.way_ids)), np.diff(starts))
+    missing = (x == _UNDEF) | (y == _UNDEF)
+    invalid = ~missing & ((np.abs(x) > 1_800_000_000) | (np.abs(y) > 900_000_000))
+    good = ~(missing | invalid)
+    lon = np.where(good, x, 0) / 1e7
+    lat = np.where(good, y, 0) / 1e7
+    for mask, key in ((missing, "ways_with_missing_nodes"), (invalid, "invalid_coordinates")):
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            ways = np.unique(way_of[idx])
+            issue = report.issue("warnings", key)
+            for i in idx[:_EXAMPLES]:
+                wid = b.way_ids[way_of[i]]
+                if key == "invalid_coordinates":
+                    issue.add(f"node/{refs[i]} in way/{wid}: lat {y[i] / 1e7}, lon {x[i] / 1e7}")
+                else:
+                    issue.add(f"node/{refs[i]} in way/{wid}")
+            issue.count = len(ways) if key == "ways_with_missing_nodes" else int(mask.sum())
+    # drop immediate repeats of a node within a way (zero-length segments)
+    same_way = np.zeros(n, bool)
+    if n > 1:
+        same_way[1:] = way_of[1:] == way_of[:-1]
+    repeat = np.zeros(n, bool)
+    if n > 1:
+        repeat[1:] = same_way[1:] & (refs[1:] == refs[:-1])
+    good &= ~repeat
+    # runs of consecutive good positions within a way: a run starts at a good position
+    # whose previous good position is in another way or has a bad position in between
+    keep_idx = np.flatnonzero(good)
+    run_start = np.zeros(n, bool)
+    run_start[keep_idx] = True
+    if len(keep_idx) > 1:
+        k = keep_idx
+        cbad = np.concatenate([[0], np.cumsum(missing | invalid)])
+        between_bad = cbad[k[1:]] - cbad[k[:-1] + 1] > 0
+        contiguous = (way_of[k[1:]] == way_of[k[:-1]]) & ~between_bad
+        run_start[k[1:]] = ~contiguous
+    run_id = np.cumsum(run_start) - 1
+    # usage counts on good positions -> split points
+    _, inverse, counts = np.unique(refs[good], return_inverse=True, return_counts=True)
+    split = np.zeros(n, bool)
+    split[good] = counts[inverse] > 1
+    if len(restrictor_ids):
+        split[good] |= np.isin(refs[good], restrictor_ids)
+    run_end = np.zeros(n, bool)
+    if len(keep_idx):
+        last_of_run = np.ones(len(keep_idx), bool)
+        last_of_run[:-1] = run_start[keep_idx[1:]]
+        run_end[keep_idx[last_of_run]] = True
+    marked = good & (split | run_start | run_end)
+    p = np.flatnonzero(marked)
+    if len(p) < 2:
+        e0 = e1 = np.zeros(0, np.int64)
+    else:
+        same_run = run_id[p[1:]] == run_id[p[:-1]]
+        e0, e1 = p[:-1][same_run], p[1:][same_run]
+    # ways that yield no edge at all
+    has_edge = np.zeros(len(b.way_ids), bool)
+    has_edge[way_of[e0]] = True
+    for wi in np.flatnonzero(~has_edge):
+        report.issue("rejected", "way_without_two_located_nodes").add(f"way/{b.way_ids[wi]}")
+    return refs, lon, lat, e0, e1, way_of[e0]
+
+
+def _edge_geometry(
+    lon: np.ndarray, lat: np.ndarray, e0: np.ndarray, e1: np.ndarray, rev: np.ndarray
+) -> np.ndarray:
+    lengths = e1 - e0 + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    within = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
+    idx = np.where(
+        np.repeat(rev, lengths), np.repeat(e1, lengths) - within, np.repeat(e0, lengths) + within
+    )
+    coords = np.column_stack([lon[idx], lat[idx]])
+    return np.asarray(shapely.linestrings(coords, indices=np.repeat(np.arange(len(e0)), lengths)))
+
+
+def _geodesic_cumulative(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    from pyproj import Geod
+
+    cum = np.zeros(len(lon))
+    if len(lon) > 1:
+        _, _, d = Geod(ellps="WGS84").inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+        cum[1:] = np.cumsum(np.nan_to_num(np.asarray(d, dtype=float)))
+    return cum
+
+
+def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwork:
+    """Read ``path`` into an :class:`OsmNetwork` (graph, roads, assets, limits, report).
+
+    Parameters
+    ----------
+    path:
+        ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf`` (format from the suffix).
+    progress:
+        Called as ``progress(phase, count)`` while reading (``ways``) and building.
+
+    Raises
+    ------
+    OsmReadError
+        When the file is missing, truncated or not OSM data (message names the file, the
+        last element read and libosmium's reason, with the line for XML).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OsmReadError(f"{path}: no such file")
+    report = LoadReport(file=str(path))
+    b = _read(path, progress)
+    report.counts["ways_drivable"] = len(b.way_ids)
+    restrictor_ids = np.array(sorted({r[0] for r in b.restrictors}), dtype=np.int64)
+    refs, lon, lat, e0, e1, ew = _segments(b, report, restrictor_ids)
+    roads: dict[str, dict[str, Any]] = {}
+    w = _way_attributes(b, report, roads)
+    oneway = np.asarray(w.oneway, dtype=np.int8)[ew] if len(ew) else np.zeros(0, np.int8)
+    rev = oneway == -1
+    cum = _geodesic_cumulative(lon, lat)
+    length_m = cum[e1] - cum[e0]
+    degenerate = ~(length_m > 0)
+    for i in np.flatnonzero(degenerate)[:_EXAMPLES]:
+        report.issue("rejected", "degenerate_edge").add(f"way/{b.way_ids[ew[i]]}", 0)
+    if degenerate.any():
+        report.issue("rejected", "degenerate_edge").count = int(degenerate.sum())
+        keep = ~degenerate
+        e0, e1, ew, rev, oneway, length_m = (
+            e0[keep],
+            e1[keep],
+            ew[keep],
+            rev[keep],
+            oneway[keep],
+            length_m[keep],
+        )
+    if progress is not None:
+        progress("edges", len(e0))
+    src_ref = np.where(rev, refs[e1], refs[e0])
+    dst_ref = np.where(rev, refs[e0], refs[e1])
+    node_osm, node_inv = np.unique(np.concatenate([src_ref, dst_ref]), return_inverse=True)
+    first_pos = np.empty(len(node_osm), np.int64)
+    all_pos = np.concatenate([np.where(rev, e1, e0), np.where(rev, e0, e1)])
+    first_pos[node_inv] = all_pos
+    nodes = pd.DataFrame(
+        {
+            "id": np.arange(len(node_osm), dtype=np.int64),
+            "osm_id": node_osm,
+            "lon": lon[first_pos],
+            "lat": lat[first_pos],
+        }
+    )
+    ne = len(e0)
+    geoms = _edge_geometry(lon, lat, e0, e1, rev)
+    way_ids = np.asarray(b.way_ids, dtype=np.int64)
+    edges = pd.DataFrame(
+        {
+            "id": np.arange(ne, dtype=np.int64),
+            "source": node_inv[:ne],
+            "target": node_inv[ne:],
+            "osm_way_id": way_ids[ew] if ne else np.zeros(0, np.int64),
+            "highway": np.asarray(w.highway, dtype=object)[ew] if ne else [],
+            "name": np.asarray(w.name, dtype=object)[ew] if ne else [],
+            "ref": np.asarray(w.ref, dtype=object)[ew] if ne else [],
+            "road": np.asarray(w.road, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
+            "length_m": length_m,
+            "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else [],
+            "oneway": oneway != 0,
+            "reversed": rev,
+        }
+    )
+    for col, vals in w.limits.items():
+        edges[col] = np.asarray(vals, dtype=float)[ew] if ne else np.zeros(0)
+    for col in ("hgv", "hazmat", "tunnel_category", "is_bridge", "is_tunnel", "conditional"):
+        vals = getattr(w, col)
+        edges[col] = np.asarray(vals, dtype=object)[ew] if ne else []
+    edges["is_bridge"] = edges["is_bridge"].astype(bool)
+    edges["is_tunnel"] = edges["is_tunnel"].astype(bool)
+    _self_intersections(report, edges, geoms)
+    assets, limits, asset_edges = _assets(b, w, report, edges, geoms, nodes, ew)
+    for col in _LIMIT_COLUMNS.values():
+        edges[col] = edges[col].round().astype("Int64")
+    road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
+    road_frame = pd.DataFrame(
+        road_rows,
+        columns=["id", "code", "name_zh", "name_en", "road_class"],
+    )
+    if len(nodes):
+        report.bbox = (
+            float(nodes.lon.min()),
+            float(nodes.lat.min()),
+            float(nodes.lon.max()),
+            float(nodes.lat.max()),
+        )
+    _region(report, nodes)
+    report.counts.update(
+        nodes=len(nodes),
+        edges=len(edges),
+        roads=len(road_frame),
+        assets=len(assets),
+        limits=len(limits),
+        asset_edges=len(asset_edges),
+    )
+    return OsmNetwork(nodes, edges, geoms, road_frame, assets, limits, asset_edges, report)
+
+
+def _self_intersections(report: LoadReport, edges: pd.DataFrame, geoms: np.ndarray) -> None:
+    if not len(geoms):
+        return
+    closed = edges["source"].to_numpy() == edges["target"].to_numpy()
+    simple = np.asarray(shapely.is_simple(geoms))
+    bad = np.flatnonzero(~simple & ~closed)
+    if len(bad):
+        issue = report.issue("warnings", "self_intersecting_edges")
+        for i in bad[:_EXAMPLES]:
+            issue.add(f"way/{edges.osm_way_id.iat[i]}", 0)
+        issue.count = len(bad)
+
+
+def _region(report: LoadReport, nodes: pd.DataFrame) -> None:
+    if not len(nodes):
+        return
+    x0, y0, x1, y1 = CHINA_BBOX
+    lon, lat = nodes.lon.to_numpy(), nodes.lat.to_numpy()
+    outside = ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+    if outside.any():
+        swapped = outside & (lat >= x0) & (lat <= x1) & (lon >= y0) & (lon <= y1)
+        issue = report.issue("warnings", "outside_china")
+        for i in np.flatnonzero(outside)[:_EXAMPLES]:
+            issue.add(f"node/{nodes.osm_id.iat[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
+        issue.count = int(outside.sum())
+        if swapped.any():
+            s = report.issue("warnings", "swapped_lat_lon")
+            for i in np.flatnonzero(swapped)[:_EXAMPLES]:
+                s.add(f"node/{nodes.osm_id.iat[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
+            s.count = int(swapped.sum())
+
+
+# ----------------------------------------------------------------------------- assets
+
+_LIMIT_ROW_COLUMNS = [
+    "asset",
+    "kind",
+    "value",
+    "value_text",
+    "unlimited",
+    "status",
+    "direction",
+    "conditional",
+    "note",
+    "key",
+    "raw",
+]
+
+
+def _limit_rows(asset: int, limits: Iterable[TagLimit]) -> list[tuple[Any, ...]]:
+    """structure_limit rows: values, explicit no-limits, unknowns (value NULL) and
+    unparseables (value NULL, status 'proposed', the raw text kept for review)."""
+    rows = []
+    for t in limits:
+        p: Parsed = t.parsed
+        kind = "hazmat" if t.kind == "tunnel_category" else t.kind
+        notes = []
+        if t.physical:
+            notes.append("physical")
+        if t.kind == "tunnel_category":
+            notes.append("adr_tunnel_category")
+        if p.note:
+            notes.append(p.note)
+        status = "approved"
+        if p.status == "unparseable":
+            status = "proposed"
+            notes.insert(0, "unparseable")
+        value = p.value if p.status == "value" and t.kind not in ("hgv", "hazmat") else None
+        if t.kind in ("hgv", "hazmat", "tunnel_category"):
+            value = None
+        text = (p.text or p.raw or "")[:32] or None
+        rows.append(
+            (
+                asset,
+                kind,
+                value,
+                text,
+                p.status == "unlimited",
+                status,
+                t.direction,
+                t.condition,
+                "; ".join(notes) or None,
+                t.key,
+                p.raw,
+            )
+        )
+    return rows
+
+
+def _way_geometry(b: _Buffers, wi: int) -> Any:
+    s, e = b.way_start[wi], b.way_start[wi + 1]
+    pts = [
+        (b.xs[i] / 1e7, b.ys[i] / 1e7)
+        for i in range(s, e)
+        if b.xs[i] != _UNDEF and abs(b.xs[i]) <= 1_800_000_000 and abs(b.ys[i]) <= 900_000_000
+    ]
+    if len(pts) < 2:
+        return None
+    return shapely.LineString(pts)
+
+
+def _kind_of_way(tags: Mapping[str, str]) -> str | None:
+    if tags.get("bridge", "no") not in _NO:
+        return "bridge"
+    t = tags.get("tunnel", "no")
+    if t not in _NO:
+        return {"building_passage": "underpass", "culvert": "culvert"}.get(t, "tunnel")
+    return None
+
+
+def _assets(
+    b: _Buffers,
+    w: _WayAttrs,
+    report: LoadReport,
+    edges: pd.DataFrame,
+    geoms: np.ndarray,
+    nodes: pd.DataFrame,
+    ew: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    assets: list[dict[str, Any]] = []
+    limit_rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, int, str]] = []
+    edges_of_way: dict[int, list[int]] = {}
+    for e, wi in enumerate(edges["osm_way_id"].to_numpy()):
+        edges_of_way.setdefault(int(wi), []).append(e)
+    way_index = {wid: i for i, wid in enumerate(b.way_ids)}
+    # bridges and tunnels on drivable ways
+    for wid, wi in way_index.items():
+        tags = b.way_tags[wi]
+        kind = _kind_of_way(tags)
+        if kind is None or wid not in edges_of_way:
+            continue
+        prefix = "bridge:" if kind == "bridge" else "tunnel:"
+        zh, en = _names(tags, prefix=prefix)
+        aid = len(assets)
+        assets.append(
+            {
+                "id": aid,
+                "external_id": f"osm:way/{wid}",
+                "kind": kind,
+                "name_zh": zh,
+                "name_en": en,
+                "road": w.road[wi],
+                "geom": _way_geometry(b, wi),
+                "attributes": {"osm_tags": tags, "layer": tags.get("layer")},
+            }
+        )
+        limit_rows.extend(_limit_rows(aid, w.way_limits[wi]))
+        links.extend((aid, e, "both") for e in edges_of_way[wid])
+    # restrictor nodes projected onto their incident edges
+    node_of_osm = dict(
+        zip(nodes.osm_id.to_numpy().tolist(), nodes.id.to_numpy().tolist(), strict=True)
+    )
+    incident: dict[int, list[int]] = {}
+    for col in ("source", "target"):
+        for e, n in enumerate(edges[col].to_numpy().tolist()):
+            incident.setdefault(n, []).append(e)
+    edge_road = edges["road"].to_numpy()
+    edge_limits = {
+        col: edges[col].to_numpy(dtype=float, copy=True) for col in _LIMIT_COLUMNS.values()
+    }
+    for osm_id, x, y, tags in b.restrictors:
+        ref = f"node/{osm_id}"
+        lims = limits_from_tags(tags)
+        if tags.get("barrier") != "height_restrictor" and not lims:
+            continue
+        n = node_of_osm.get(osm_id)
+        if n is None:
+            report.issue("rejected", "restrictor_not_on_drivable_way").add(ref)
+            continue
+        _record(report, ref, lims)
+        zh, en = _names(tags)
+        aid = len(assets)
+        assets.append(
+            {
+                "id": aid,
+                "external_id": f"osm:{ref}",
+                "kind": "height_restrictor",
+                "name_zh": zh,
+                "name_en": en,
+                "road": int(edge_road[incident[n][0]]) if incident.get(n) else -1,
+                "geom": shapely.Point(x / 1e7, y / 1e7),
+                "attributes": {"osm_tags": tags},
+            }
+        )
+        limit_rows.extend(_limit_rows(aid, lims))
+        for e in sorted(set(incident.get(n, []))):
+            links.append((aid, e, "both"))
+            for t in lims:
+                if t.condition is None and t.parsed.is_value and t.kind in _LIMIT_COLUMNS:
+                    arr = edge_limits[_LIMIT_COLUMNS[t.kind]]
+                    arr[e] = np.fmin(arr[e], float(t.parsed.value or np.inf))
+    for col, arr in edge_limits.items():
+        edges[col] = arr
+    # man_made=bridge areas: the edges of bridge ways they cover
+    bridge_edges = np.flatnonzero(edges["is_bridge"].to_numpy())
+    tree = shapely.STRtree(geoms[bridge_edges]) if len(bridge_edges) else None
+    for wid, ring, tags in b.bridge_areas:
+        ref = f"way/{wid}"
+        if any(x == _UNDEF for x, _ in ring) or len(ring) < 4:
+            report.issue("rejected", "bridge_area_with_missing_nodes").add(ref)
+            continue
+        poly = shapely.Polygon([(x / 1e7, y / 1e7) for x, y in ring])
+        if not poly.is_valid:
+            report.issue("rejected", "invalid_bridge_area").add(
+                f"{ref}: {shapely.is_valid_reason(poly)}"
+            )
+            continue
+        covered = [] if tree is None else bridge_edges[tree.query(poly, predicate="intersects")]
+        lims = limits_from_tags(tags)
+        _record(report, ref, lims)
+        zh, en = _names(tags)
+        aid = len(assets)
+        assets.append(
+            {
+                "id": aid,
+                "external_id": f"osm:{ref}",
+                "kind": "bridge",
+                "name_zh": zh,
+                "name_en": en,
+                "road": -1,
+                "geom": poly,
+                "attributes": {"osm_tags": tags, "area": True},
+            }
+        )
+        limit_rows.extend(_limit_rows(aid, lims))
+        links.extend((aid, int(e), "both") for e in sorted(covered))
+    asset_frame = pd.DataFrame(
+        assets,
+        columns=["id", "external_id", "kind", "name_zh", "name_en", "road", "geom", "attributes"],
+    )
+    limits = pd.DataFrame(limit_rows, columns=_LIMIT_ROW_COLUMNS)
+    limits["value"] = limits["value"].astype("Int64")
+    asset_edges = pd.DataFrame(links, columns=["asset", "edge", "direction"]).drop_duplicates(
+        ["asset", "edge"]
+    )
+    return asset_frame, limits, asset_edges
