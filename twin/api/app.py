@@ -9,10 +9,16 @@ from fastapi import FastAPI
 
 from twin import db as dbm
 from twin.api import errors
+from twin.api.routers import assets as assets_router
 from twin.api.routers import health
+from twin.api.routers import work_orders as work_orders_router
 from twin.settings import Settings, get_settings
 
 ROUTERS = [health.router]
+ROUTERS += [assets_router.router, work_orders_router.router]
+from twin.api.routers import bim as bim_router  # noqa: E402
+
+ROUTERS += [bim_router.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from assets import bridge_condition, lifecycle, pavement, tunnel_condition
@@ -168,7 +168,7 @@ def list_assets(
             latest.c.overall_score,
             latest.c.inspected_on.label("last_inspected_on"),
         )
-        .select_from(A.outerjoin(latest, func.true()))
+        .select_from(A.outerjoin(latest, true()))
         .order_by(A.c.id)
         .limit(limit)
         .offset(offset)
