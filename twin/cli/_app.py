@@ -16,7 +16,16 @@ app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.command("serve")(serve.serve)
 
+from twin.cli import assets as assets_cli  # noqa: E402
+from twin.cli import inspections as inspections_cli  # noqa: E402
+from twin.cli import work_orders as work_orders_cli  # noqa: E402
+
+app.add_typer(assets_cli.app, name="assets")
+app.add_typer(inspections_cli.app, name="inspections")
+app.add_typer(work_orders_cli.app, name="work-orders")
+
 # Command modules that register on the groups above (one line each).
+from twin.cli import load_ifc  # noqa: E402,F401  (twin load ifc)
 
 
 def main() -> None:
