@@ -1,0 +1,724 @@
+"""Import an OSM file into the twin: road, road_node, road_edge, asset, structure_limit,
+asset_edge and a load_run row, all with COPY inside the caller's transaction.
+
+Atomicity
+    Everything runs in a savepoint of the caller's connection: if anything fails, the
+    savepoint is rolled back and the database is exactly as it was (the caller's
+    transaction stays usable). The CLI commits only after a successful import.
+
+Idempotence (the load's identity)
+    Every row written carries ``source.dataset`` (``attrs.dataset`` for nodes). By default
+    the dataset is ``osm:<sha256 of the file>``, so re-loading the same bytes replaces the
+    rows that file wrote before: same content, same rows -- with the same ids, because a
+    re-load reuses the id ranges recorded in the previous ``load_run.report``. A caller
+    that reloads a *changed* file meant to supersede an older one (the bundled sample)
+    passes its own ``dataset`` name (``dataset="sample:tianjin"``); the new load then
+    replaces the old one's rows. Different datasets never delete each other's rows.
+
+    Assets are upserted by ``external_id`` (``osm:way/123``) rather than deleted, so the
+    inspections, work orders and BIM models attached to a bridge survive a re-load; their
+    OSM-sourced limits (``structure_limit.source_kind = 'osm'``) are replaced. An asset a
+    previous load of the same dataset wrote but the new file no longer has is deleted
+    unless something else (an inspection, a work order, a non-OSM limit) refers to it, in
+    which case it is kept and counted in the report. Roads are upserted by code: a road
+    shared by several datasets keeps its names and class from the first load.
+
+Region checks
+    Coordinates outside China are a warning in the report (the test extracts from Europe
+    load); ``region="china"`` makes them an error. ``bbox`` (min_lon, min_lat, max_lon,
+    max_lat) makes any node outside it an error. Out-of-range coordinates (a swapped
+    lat/lon in China gives a latitude near 117) are always reported, and the ways they
+    break are split or rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from loaders.osm import LoadReport, OsmNetwork, OsmReadError, read_osm
+from twin.errors import InputError
+from twin.ingest import copy_rows, reset_sequence
+
+__all__ = ["SUFFIXES", "OsmImportResult", "import_osm"]
+
+#: file name endings we read (libosmium picks the format from them).
+SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml")
+
+Progress = Callable[[str, int, int | None], None]
+"""``progress(phase, done, total)``; total is None when unknown."""
+
+_LIMIT_COLS = (
+    "max_height_cm",
+    "max_width_cm",
+    "max_length_cm",
+    "max_weight_kg",
+    "max_axle_load_kg",
+)
+
+
+@dataclass
+class OsmImportResult:
+    """What an import did.
+
+    Attributes
+    ----------
+    load_run_id:
+        The ``load_run`` row recording this import.
+    dataset:
+        The identity whose previous rows were replaced.
+    sha256:
+        Of the file.
+    rows:
+        Rows written per table.
+    replaced:
+        Rows of a previous load of the same dataset removed first, per table.
+    seconds:
+        Wall time of the import (reading + writing).
+    report:
+        The reader's :class:`~loaders.osm.LoadReport` (unparseable tags, warnings,
+        rejections).
+    """
+
+    load_run_id: int
+    dataset: str
+    file: str
+    sha256: str
+    rows: dict[str, int] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    report: LoadReport | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (``twin load osm --json``)."""
+        rep = self.report.to_dict() if self.report else {}
+        return {
+            "load_run_id": self.load_run_id,
+            "dataset": self.dataset,
+            "file": self.file,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "replaced": self.replaced,
+            "seconds": round(self.seconds, 3),
+            "unparseable": {k: v["count"] for k, v in rep.get("unparseable", {}).items()},
+            "rejected": {k: v["count"] for k, v in rep.get("rejected", {}).items()},
+            "warnings": {k: v["count"] for k, v in rep.get("warnings", {}).items()},
+            "report": rep,
+        }
+
+
+def import_osm(
+    conn: Connection,
+    path: str | Path,
+    *,
+    dataset: str | None = None,
+    region: Literal["any", "china"] = "any",
+    bbox: tuple[float, float, float, float] | None = None,
+    progress: Progress | None = None,
+) -> OsmImportResult:
+    """Load an OSM file into the twin inside ``conn``'s transaction.
+
+    Parameters
+    ----------
+    conn:
+        A connection; the import runs in a savepoint of its transaction and is rolled
+        back as a whole on any error. The caller commits.
+    path:
+        ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf``.
+    dataset:
+        Identity of the load whose previous rows are replaced (default
+        ``osm:<sha256>``, i.e. the same file).
+    region:
+        ``any`` (outside-China coordinates are a warning) or ``china`` (an error).
+    bbox:
+        (min_lon, min_lat, max_lon, max_lat): nodes outside it are an error.
+    progress:
+        Called as ``progress(phase, done, total)``.
+
+    Returns
+    -------
+    OsmImportResult
+
+    Raises
+    ------
+    InputError
+        Unreadable/corrupt file (with the element and, for XML, the line), unsupported
+        suffix, no drivable roads, or a region/bbox violation.
+    """
+    t0 = time.perf_counter()
+    path = Path(path)
+    _check_path(path)
+    _check_bbox(bbox)
+    sha = _sha256(path)
+    dataset = dataset or f"osm:{sha}"
+    try:
+        net = read_osm(path, progress=(lambda p, n: progress(p, n, None)) if progress else None)
+    except OsmReadError as exc:
+        raise InputError(
+            str(exc), hint="the file is truncated, corrupt or not OSM XML/PBF; re-export it"
+        ) from exc
+    _check_network(net, path, region=region, bbox=bbox)
+    with conn.begin_nested():
+        result = _write(conn, net, path=path, sha=sha, dataset=dataset, progress=progress)
+        result.seconds = time.perf_counter() - t0
+        conn.execute(
+            text("UPDATE load_run SET seconds = :s WHERE id = :i"),
+            {"s": result.seconds, "i": result.load_run_id},
+        )
+    return result
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_path(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file", hint="give the path of an .osm/.osm.pbf file")
+    name = path.name.lower()
+    if not name.endswith(SUFFIXES):
+        raise InputError(
+            f"{path}: unsupported file type {''.join(path.suffixes) or '(none)'}",
+            hint="OSM files end in " + ", ".join(SUFFIXES),
+        )
+
+
+def _check_bbox(bbox: tuple[float, float, float, float] | None) -> None:
+    if bbox is None:
+        return
+    x0, y0, x1, y1 = bbox
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise InputError(
+            f"bbox {bbox}: expected min_lon,min_lat,max_lon,max_lat with min < max, "
+            "longitudes in [-180, 180] and latitudes in [-90, 90]"
+        )
+
+
+def _check_network(
+    net: OsmNetwork,
+    path: Path,
+    *,
+    region: str,
+    bbox: tuple[float, float, float, float] | None,
+) -> None:
+    rep = net.report
+    if not len(net.edges):
+        raise InputError(
+            f"{path}: no drivable road found ({rep.counts.get('ways_drivable', 0)} drivable "
+            f"highway ways, 0 edges)",
+            hint="the file needs ways tagged highway=motorway..residential/service/track "
+            "whose nodes are in the file",
+        )
+    if region == "china" and "outside_china" in rep.warnings:
+        issue = rep.warnings["outside_china"]
+        raise InputError(
+            f"{path}: {issue.count} node(s) lie outside China (e.g. {issue.examples[0]})",
+            hint="check for swapped lat/lon, or load with region 'any'",
+            details=rep.to_dict()["warnings"],
+        )
+    if bbox is not None:
+        x0, y0, x1, y1 = bbox
+        lon, lat = net.nodes.lon.to_numpy(), net.nodes.lat.to_numpy()
+        out = ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise InputError(
+                f"{path}: {int(out.sum())} node(s) lie outside the bbox {bbox}, e.g. "
+                f"node/{net.nodes.osm_id.iat[i]} at lon {lon[i]:.6f}, lat {lat[i]:.6f}",
+                hint="widen --bbox or clip the file (osmium extract)",
+            )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _none(v: Any) -> Any:
+    """NaN/NA -> None for COPY."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``frame``'s columns as plain Python values (faster than itertuples)."""
+    return zip(*(frame[n].tolist() for n in names), strict=True)
+
+
+def _int_or_none(v: Any) -> int | None:
+    v = _none(v)
+    return None if v is None else int(v)
+
+
+def _ewkb(geoms: Iterable[Any]) -> list[str]:
+    arr = shapely.set_srid(np.asarray(list(geoms), dtype=object), 4326)
+    return list(shapely.to_wkb(arr, hex=True, include_srid=True))
+
+
+@dataclass
+class _Previous:
+    run_id: int | None
+    ranges: dict[str, list[int]]
+
+
+def _previous(conn: Connection, dataset: str) -> _Previous:
+    row = conn.execute(
+        text(
+            "SELECT id, report FROM load_run WHERE kind = 'osm' "
+            "AND report->>'dataset' = :d ORDER BY id DESC LIMIT 1"
+        ),
+        {"d": dataset},
+    ).first()
+    if row is None:
+        return _Previous(None, {})
+    return _Previous(int(row[0]), dict((row[1] or {}).get("id_ranges", {})))
+
+
+def _delete_previous(conn: Connection, dataset: str, prev: _Previous) -> dict[str, int]:
+    """Remove what the previous load of ``dataset`` wrote (assets are upserted later)."""
+    d = {"d": dataset}
+    out: dict[str, int] = {}
+    for table, col in (("road_edge", "source"), ("road_node", "attrs")):
+        rng = prev.ranges.get(table)
+        where = f"{col}->>'dataset' = :d"
+        params: dict[str, Any] = dict(d)
+        if rng:
+            where = f"id >= :lo AND id < :hi AND {where}"
+            params.update(lo=rng[0], hi=rng[1])
+        out[table] = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
+    return out
+
+
+def _allocate(conn: Connection, table: str, n: int, prev: _Previous) -> int:
+    """First id of a block of ``n`` ids: the previous load's block when it is big enough
+    (so identical content gets identical ids), else past the largest id in use."""
+    rng = prev.ranges.get(table)
+    if rng and rng[1] - rng[0] >= n:
+        return int(rng[0])
+    top = conn.execute(text(f'SELECT COALESCE(max(id), 0) FROM "{table}"')).scalar()
+    return int(top or 0) + 1
+
+
+def _write(
+    conn: Connection,
+    net: OsmNetwork,
+    *,
+    path: Path,
+    sha: str,
+    dataset: str,
+    progress: Progress | None,
+) -> OsmImportResult:
+    # one OSM import at a time: two concurrent loads would allocate the same id ranges
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('twin.load.osm'))"))
+    prev = _previous(conn, dataset)
+    replaced = _delete_previous(conn, dataset, prev)
+    src = {"dataset": dataset, "file": path.name, "sha256": sha}
+    rows: dict[str, int] = {}
+    ranges: dict[str, list[int]] = {}
+
+    def tick(phase: str, done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(phase, done, total)
+
+    # road_node
+    nodes = net.nodes
+    node_base = _allocate(conn, "road_node", len(nodes), prev)
+    ranges["road_node"] = [node_base, node_base + len(nodes)]
+    node_attrs = json.dumps({"dataset": dataset})
+    rows["road_node"] = copy_rows(
+        conn,
+        "road_node",
+        ("id", "osm_id", "geom", "attrs"),
+        (
+            (node_base + i, o, f"SRID=4326;POINT({x!r} {y!r})", node_attrs)
+            for i, o, x, y in zip(
+                nodes.id.tolist(),
+                nodes.osm_id.tolist(),
+                nodes.lon.tolist(),
+                nodes.lat.tolist(),
+                strict=True,
+            )
+        ),
+    )
+    tick("road_node", rows["road_node"], len(nodes))
+
+    # road (upsert by code)
+    road_ids = _upsert_roads(conn, net.roads, src)
+    rows["road"] = len(road_ids)
+
+    # road_edge
+    edges = net.edges
+    edge_base = _allocate(conn, "road_edge", len(edges), prev)
+    ranges["road_edge"] = [edge_base, edge_base + len(edges)]
+    rows["road_edge"] = copy_rows(
+        conn,
+        "road_edge",
+        (
+            "id",
+            "road_id",
+            "source_node",
+            "target_node",
+            "osm_way_id",
+            "highway",
+            "name",
+            "ref",
+            "length_m",
+            "speed_kmh",
+            "oneway",
+            *_LIMIT_COLS,
+            "hgv",
+            "hazmat",
+            "tunnel_category",
+            "is_bridge",
+            "is_tunnel",
+            "conditional",
+            "geom",
+            "source",
+        ),
+        _edge_rows(edges, net.edge_geoms, src, road_ids, edge_base, node_base),
+    )
+    tick("road_edge", rows["road_edge"], len(edges))
+
+    # asset (upsert by external_id), structure_limit, asset_edge
+    asset_ids = _upsert_assets(conn, net, src, road_ids)
+    rows["asset"] = len(asset_ids)
+    # OSM limits of every asset now in this dataset (re-loaded, taken over or stale) go;
+    # limits from inspections, signs or engineers stay
+    replaced["structure_limit"] = conn.execute(
+        text(
+            "DELETE FROM structure_limit sl USING asset a WHERE sl.asset_id = a.id "
+            "AND sl.source_kind = 'osm' AND a.source->>'dataset' = :d"
+        ),
+        {"d": dataset},
+    ).rowcount
+    tick("asset", rows["asset"], len(net.assets))
+    rows["structure_limit"] = copy_rows(
+        conn,
+        "structure_limit",
+        (
+            "asset_id",
+            "kind",
+            "value",
+            "value_text",
+            "unlimited",
+            "source_kind",
+            "status",
+            "direction",
+            "conditional",
+            "note",
+            "source",
+        ),
+        _limit_rows(net.limits, asset_ids, src),
+    )
+    rows["asset_edge"] = copy_rows(
+        conn,
+        "asset_edge",
+        ("asset_id", "edge_id", "direction"),
+        (
+            (asset_ids[a], edge_base + e, d)
+            for a, e, d in zip(
+                net.asset_edges.asset.tolist(),
+                net.asset_edges.edge.tolist(),
+                net.asset_edges.direction.tolist(),
+                strict=True,
+            )
+        ),
+    )
+    tick("structure_limit", rows["structure_limit"], len(net.limits))
+
+    _finish_roads(conn, road_ids, dataset)
+    for table in ("road_node", "road_edge"):
+        reset_sequence(conn, table)
+    report = net.report
+    replaced["asset"], kept = _delete_stale_assets(conn, dataset, list(asset_ids.values()))
+    if kept:
+        issue = report.issue("warnings", "stale_assets_kept")
+        issue.count = len(kept)
+        issue.examples = kept[:5]
+    body = {
+        "dataset": dataset,
+        "id_ranges": ranges,
+        "rows": rows,
+        "replaced": replaced,
+        "previous_run": prev.run_id,
+        **report.to_dict(),
+    }
+    run_id = conn.execute(
+        text(
+            "INSERT INTO load_run (kind, file_name, sha256, report) "
+            "VALUES ('osm', :f, :s, CAST(:r AS jsonb)) RETURNING id"
+        ),
+        {"f": str(path), "s": sha, "r": json.dumps(body, ensure_ascii=False, default=str)},
+    ).scalar_one()
+    return OsmImportResult(
+        load_run_id=int(run_id),
+        dataset=dataset,
+        file=str(path),
+        sha256=sha,
+        rows=rows,
+        replaced=replaced,
+        report=report,
+    )
+
+
+def _edge_rows(
+    edges: pd.DataFrame,
+    geoms: np.ndarray,
+    src: dict[str, Any],
+    road_ids: dict[int, int],
+    edge_base: int,
+    node_base: int,
+) -> Iterator[tuple[Any, ...]]:
+    wkb = _ewkb(geoms)
+    limit_cols = [[_int_or_none(v) for v in edges[c].tolist()] for c in _LIMIT_COLS]
+    cols = [
+        edges[c].tolist()
+        for c in (
+            "id",
+            "road",
+            "source",
+            "target",
+            "osm_way_id",
+            "highway",
+            "name",
+            "ref",
+            "length_m",
+            "speed_kmh",
+            "oneway",
+            "hgv",
+            "hazmat",
+            "tunnel_category",
+            "is_bridge",
+            "is_tunnel",
+            "conditional",
+            "reversed",
+        )
+    ]
+    for i, row in enumerate(zip(*cols, strict=True)):
+        (eid, road, s, t, way, hw, name, ref, length, speed, oneway) = row[:11]
+        (hgv, hazmat, cat, is_bridge, is_tunnel, cond, rev) = row[11:]
+        source = {**src, "osm": f"way/{way}"}
+        if rev:
+            source["reversed"] = True
+        ref = _none(ref)
+        yield (
+            edge_base + eid,
+            road_ids.get(road),
+            node_base + s,
+            node_base + t,
+            way,
+            hw,
+            _none(name),
+            ref[:64] if ref else None,
+            length,
+            speed,
+            bool(oneway),
+            *(c[i] for c in limit_cols),
+            _none(hgv),
+            _none(hazmat),
+            _none(cat),
+            bool(is_bridge),
+            bool(is_tunnel),
+            json.dumps(cond or {}, ensure_ascii=False),
+            wkb[i],
+            json.dumps(source, ensure_ascii=False),
+        )
+
+
+def _upsert_roads(conn: Connection, roads: pd.DataFrame, src: dict[str, Any]) -> dict[int, int]:
+    """Insert or reuse ``road`` rows by code; returns local road index -> road.id."""
+    if not len(roads):
+        return {}
+    params = [
+        {
+            "code": code,
+            "zh": _none(zh),
+            "en": _none(en),
+            "cls": cls,
+            "src": json.dumps(src, ensure_ascii=False),
+        }
+        for code, zh, en, cls in _columns(roads, "code", "name_zh", "name_en", "road_class")
+    ]
+    conn.execute(
+        text(
+            "INSERT INTO road (code, name_zh, name_en, road_class, stake_start_m, chain_breaks, "
+            "source) VALUES (:code, :zh, :en, :cls, 0, '[]'::jsonb, CAST(:src AS jsonb)) "
+            "ON CONFLICT (code) DO UPDATE SET "
+            "name_zh = COALESCE(road.name_zh, EXCLUDED.name_zh), "
+            "name_en = COALESCE(road.name_en, EXCLUDED.name_en), "
+            "road_class = CASE WHEN road.source->>'dataset' = EXCLUDED.source->>'dataset' "
+            "THEN EXCLUDED.road_class ELSE road.road_class END"
+        ),
+        params,
+    )
+    found = conn.execute(
+        text("SELECT code, id FROM road WHERE code = ANY(:codes)"),
+        {"codes": roads.code.tolist()},
+    ).all()
+    by_code = {c: int(i) for c, i in found}
+    return {int(i): by_code[c] for i, c in zip(roads.id.tolist(), roads.code.tolist(), strict=True)}
+
+
+def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> None:
+    """Road geometry = its edges collected; roads of the dataset left without edges or
+    assets are removed."""
+    if road_ids:
+        conn.execute(
+            text(
+                "UPDATE road r SET geom = g.geom FROM ("
+                " SELECT road_id, ST_Multi(ST_Collect(geom ORDER BY id)) AS geom"
+                " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) g "
+                "WHERE r.id = g.road_id"
+            ),
+            {"ids": sorted(set(road_ids.values()))},
+        )
+    conn.execute(
+        text(
+            "DELETE FROM road r WHERE r.source->>'dataset' = :d "
+            "AND NOT EXISTS (SELECT 1 FROM road_edge e WHERE e.road_id = r.id) "
+            "AND NOT EXISTS (SELECT 1 FROM asset a WHERE a.road_id = r.id)"
+        ),
+        {"d": dataset},
+    )
+
+
+def _upsert_assets(
+    conn: Connection, net: OsmNetwork, src: dict[str, Any], road_ids: dict[int, int]
+) -> dict[int, int]:
+    """Stage assets with COPY, then upsert by external_id; returns local -> asset.id."""
+    assets = net.assets
+    if not len(assets):
+        return {}
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE _osm_asset (local_id int, external_id text, kind text, "
+            "name_zh text, name_en text, road_id int, road_code text, geom geometry, "
+            "attributes jsonb, source jsonb) ON COMMIT DROP"
+        )
+    )
+    code_of = dict(zip(net.roads.id.tolist(), net.roads.code.tolist(), strict=True))
+    wkb = _ewkb(assets.geom.tolist())
+    copy_rows(
+        conn,
+        "_osm_asset",
+        (
+            "local_id",
+            "external_id",
+            "kind",
+            "name_zh",
+            "name_en",
+            "road_id",
+            "road_code",
+            "geom",
+            "attributes",
+            "source",
+        ),
+        (
+            (
+                local,
+                ext,
+                kind,
+                _none(zh),
+                _none(en),
+                road_ids.get(road),
+                code_of.get(road),
+                wkb[i],
+                json.dumps(attrs, ensure_ascii=False),
+                json.dumps({**src, "osm": str(ext).removeprefix("osm:")}, ensure_ascii=False),
+            )
+            for i, (local, ext, kind, zh, en, road, attrs) in enumerate(
+                _columns(
+                    assets, "id", "external_id", "kind", "name_zh", "name_en", "road", "attributes"
+                )
+            )
+        ),
+    )
+    got = conn.execute(
+        text(
+            "INSERT INTO asset (external_id, kind, name_zh, name_en, road_id, road_code, geom, "
+            "attributes, lifecycle_state, source) "
+            "SELECT external_id, kind, name_zh, name_en, road_id, road_code, geom, attributes, "
+            "'in_service', source FROM _osm_asset ORDER BY local_id "
+            "ON CONFLICT (external_id) DO UPDATE SET kind = EXCLUDED.kind, "
+            "name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en, road_id = EXCLUDED.road_id, "
+            "road_code = EXCLUDED.road_code, geom = EXCLUDED.geom, "
+            "attributes = asset.attributes || EXCLUDED.attributes, source = EXCLUDED.source, "
+            "updated_at = now() "
+            "RETURNING id, external_id"
+        )
+    ).all()
+    by_ext = {e: int(i) for i, e in got}
+    conn.execute(text("DROP TABLE _osm_asset"))
+    return {
+        int(i): by_ext[e]
+        for i, e in zip(assets.id.tolist(), assets.external_id.tolist(), strict=True)
+    }
+
+
+def _delete_stale_assets(
+    conn: Connection, dataset: str, keep_ids: list[int]
+) -> tuple[int, list[str]]:
+    """Delete assets an earlier load of ``dataset`` wrote that this file no longer has,
+    unless an inspection, a work order or a non-OSM limit refers to them.
+
+    Returns the number deleted and the external ids of stale assets kept."""
+    params = {"d": dataset, "keep": keep_ids}
+    deleted = conn.execute(
+        text(
+            "DELETE FROM asset a WHERE a.source->>'dataset' = :d AND NOT (a.id = ANY(:keep)) "
+            "AND NOT EXISTS (SELECT 1 FROM inspection i WHERE i.asset_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.asset_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM structure_limit s WHERE s.asset_id = a.id "
+            "AND s.source_kind <> 'osm')"
+        ),
+        params,
+    ).rowcount
+    kept = conn.execute(
+        text(
+            "SELECT external_id FROM asset a WHERE a.source->>'dataset' = :d "
+            "AND NOT (a.id = ANY(:keep)) ORDER BY external_id"
+        ),
+        params,
+    ).scalars()
+    return deleted, list(kept)
+
+
+def _limit_rows(
+    limits: pd.DataFrame, asset_ids: dict[int, int], src: dict[str, Any]
+) -> Iterator[tuple[Any, ...]]:
+    cols = ("asset", "kind", "value", "value_text", "unlimited", "status", "direction")
+    for (asset, kind, value, vtext, unlimited, status, direction), (cond, note, key, raw) in zip(
+        _columns(limits, *cols), _columns(limits, "conditional", "note", "key", "raw"), strict=True
+    ):
+        yield (
+            asset_ids[asset],
+            kind,
+            _int_or_none(value),
+            _none(vtext),
+            bool(unlimited),
+            "osm",
+            status,
+            direction,
+            _none(cond),
+            _none(note),
+            json.dumps({**src, "key": key, "raw": _none(raw)}, ensure_ascii=False),
+        )
