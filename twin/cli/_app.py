@@ -26,6 +26,8 @@ app.add_typer(work_orders_cli.app, name="work-orders")
 
 # Command modules that register on the groups above (one line each).
 from twin.cli import load_ifc  # noqa: E402,F401  (twin load ifc)
+from twin.cli import load_osm  # noqa: E402,F401  (twin load osm)
+from twin.cli import load_register  # noqa: E402,F401  (twin load register)
 
 
 def main() -> None:
