@@ -33,7 +33,7 @@ from shapely import LineString, Point, STRtree
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260
 #: External ids the OSM importer gives assets made from ways (kept in one place here).
-OSM_WAY_EXTERNAL_ID = "osm:way:{}"
+OSM_WAY_EXTERNAL_ID = "osm:way/{}"
 
 _TO_M = Transformer.from_crs(4326, 4548, always_xy=True)
 _TO_LL = Transformer.from_crs(4548, 4326, always_xy=True)
