@@ -438,6 +438,8 @@ LIMIT_PROPERTY_NAMES: dict[str, str] = {
     "净高": "height",
     "限高": "height",
     "designload": "weight",
+    "designloadclass": "weight",  # e.g. 公路-I级: reported, never a number
+    "loadclass": "weight",
     "loadcapacity": "weight",
     "maxweight": "weight",
     "weightlimit": "weight",

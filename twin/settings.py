@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     sample_dir: Path = Field(default=PROJECT_ROOT / "data" / "sample")
     shared_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data")
     tile_url: str | None = None
+    #: An IFC model linked to an asset is refused when its footprint lies farther away.
+    bim_max_asset_distance_m: float = Field(default=2000.0, gt=0)
     install_missing: bool = True
 
     @property

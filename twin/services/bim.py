@@ -1,0 +1,593 @@
+"""BIM models in the twin: IFC import, model and element queries, the twin's 3D view.
+
+Every function takes a SQLAlchemy ``Session`` or ``Connection`` (tests pass the
+rolled-back one) and plain data. :func:`import_ifc` validates the whole file before it
+writes anything; all rows go through one transaction on the caller's connection, and
+the GLB is moved into ``settings.bim_dir`` only after the rows are written, so a
+refused or failed import leaves neither rows nor files behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.orm import Session
+
+from loaders import ifc as ifc_core
+from loaders import ifc_georef, ifc_glb
+from twin.errors import Conflict, InputError, NotFound
+from twin.ingest import copy_rows
+from twin.schema import BimElement, BimModel
+from twin.settings import Settings
+
+DbLike = Session | Connection
+M = cast(Table, BimModel.__table__)
+E = cast(Table, BimElement.__table__)
+
+_ELEMENT_COLS = (
+    "model_id",
+    "global_id",
+    "ifc_class",
+    "name",
+    "container",
+    "psets",
+    "quantities",
+    "mesh_index",
+)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a model without georeferencing goes: its local origin at ``lon, lat``.
+
+    ``rotation_deg`` is the heading of the model's local +X axis counter-clockwise from
+    east; ``elevation_m`` the height of its local origin.
+    """
+
+    lon: float
+    lat: float
+    rotation_deg: float = 0.0
+    elevation_m: float = 0.0
+
+
+def parse_anchor(value: str) -> tuple[float, float]:
+    """``'117.19,39.13'`` -> (lon, lat); InputError naming the value otherwise."""
+    try:
+        lon_s, lat_s = value.split(",")
+        lon, lat = float(lon_s), float(lat_s)
+    except ValueError:
+        raise InputError(
+            f"--anchor {value!r}: expected LON,LAT in degrees, e.g. 117.196,39.134"
+        ) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not (
+        math.isfinite(lon) and math.isfinite(lat)
+    ):
+        raise InputError(
+            f"--anchor {value!r}: longitude must be in [-180, 180], latitude in [-90, 90]"
+        )
+    return lon, lat
+
+
+def _conn(db: DbLike) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_ifc(
+    db: DbLike,
+    path: Path | str,
+    *,
+    settings: Settings,
+    asset_id: int | None = None,
+    anchor: Anchor | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Import one IFC file: model, elements, GLB, footprint, proposed limits.
+
+    Parameters
+    ----------
+    db:
+        Session or Connection; everything is written in its transaction.
+    path:
+        The IFC file (IFC2X3, IFC4, IFC4X3; IFC4X3_RC2 is migrated).
+    settings:
+        For ``bim_dir`` and ``bim_max_asset_distance_m``.
+    asset_id:
+        Link the model to this asset (bridge, tunnel ...). Without georeferencing in the
+        file and without ``anchor``, the model is placed at the asset (its line's start
+        to end sets the heading of the model's +X axis). Clearance and load values
+        found in property sets become ``structure_limit`` rows of this asset with
+        ``source_kind='bim'`` and ``status='proposed'``.
+    anchor:
+        Place the model here instead of using the file's own georeferencing (which is
+        then ignored, never combined).
+    threads:
+        Geometry iterator threads (``os.cpu_count()`` when None).
+
+    Returns
+    -------
+    dict
+        The import report: ``model_id``, ``status`` ('imported' or 'unchanged'),
+        ``elements``, ``shapes``, ``georef``, ``anchor``, ``limits_proposed``,
+        ``limit_candidates``, ``warnings``, ``glb_path``, ``seconds``.
+
+    Raises
+    ------
+    InputError
+        Not an IFC, truncated, unknown schema, broken references, no geometry, a model
+        far from its asset, a bad anchor.
+    NotFound
+        ``asset_id`` does not exist.
+    Conflict
+        The same file was imported before and linked to another asset.
+    """
+    t0 = time.perf_counter()
+    conn = _conn(db)
+    path = Path(path)
+    try:
+        scan = ifc_core.scan_step(path)
+    except ifc_core.IfcError as exc:
+        raise InputError(
+            str(exc), hint="export the model again as IFC (STEP) from the authoring tool"
+        ) from None
+    asset = _asset(conn, asset_id) if asset_id is not None else None
+
+    existing = conn.execute(
+        text("SELECT id, asset_id FROM bim_model WHERE file_sha256 = :s"), {"s": scan.sha256}
+    ).first()
+    if existing is not None:
+        if asset_id is not None and existing.asset_id not in (None, asset_id):
+            raise Conflict(
+                f"{path.name}: this file (sha256 {scan.sha256[:16]}) is already imported as "
+                f"model {existing.id}, linked to asset {existing.asset_id}, not {asset_id}",
+                hint=f"link it with twin's API or delete model {existing.id} first",
+            )
+        report = get_model(conn, existing.id)
+        return {
+            "status": "unchanged",
+            "model_id": existing.id,
+            "file": str(path),
+            "sha256": scan.sha256,
+            "report": report,
+            "seconds": time.perf_counter() - t0,
+        }
+
+    try:
+        f, migration = ifc_core.open_ifc(scan)
+    except ifc_core.IfcError as exc:
+        raise InputError(str(exc)) from None
+    info = ifc_core.model_info(f, scan)
+    warnings: list[str] = []
+
+    settings.bim_dir.mkdir(parents=True, exist_ok=True)
+    tmp_glb = settings.bim_dir / f".{scan.sha256[:16]}.{os.getpid()}.glb.part"
+    try:
+        elements = list(ifc_core.iter_elements(f))
+        names = {e.global_id: e.name for e in elements}
+        geo = ifc_glb.triangulate_to_glb(f, tmp_glb, threads=threads, names=names)
+    except BaseException:
+        tmp_glb.unlink(missing_ok=True)
+        raise
+    try:
+        if geo.shapes == 0:
+            raise InputError(
+                f"{path.name}: the model has no geometry: none of its "
+                f"{len(elements)} products has a body representation IfcOpenShell can "
+                "triangulate",
+                hint="export with 3D body geometry (a Body representation per element)",
+            )
+        georef = _georeference(f, info, geo, asset=asset, anchor=anchor, conn=conn)
+        warnings.extend(georef.warnings)
+        anchor_info = georef.anchor(geo.origin_m) if georef.is_located else None
+        footprint_wkt = None
+        if georef.is_located:
+            ring = ifc_georef.footprint_lonlat(georef, geo.hull_local_m)
+            footprint_wkt = "POLYGON((" + ",".join(f"{x:.9f} {y:.9f}" for x, y in ring) + "))"
+        else:
+            warnings.append(
+                "not placed on the map: give --anchor LON,LAT [--rotation DEG --elevation M] "
+                "or --asset ID to place it"
+            )
+        distance_m = None
+        if asset is not None and footprint_wkt is not None:
+            distance_m = _distance_m(conn, footprint_wkt, asset["id"])
+            if distance_m > settings.bim_max_asset_distance_m:
+                raise InputError(
+                    f"{path.name}: the model's footprint lies {distance_m / 1000:.1f} km from "
+                    f"asset {asset['id']} ({asset['external_id']}); at most "
+                    f"{settings.bim_max_asset_distance_m / 1000:g} km is accepted",
+                    hint="check the file's georeferencing, or place it with --anchor "
+                    "LON,LAT --rotation DEG --elevation M",
+                )
+
+        candidates = ifc_core.find_limit_candidates(f, info)
+        georef_json = {
+            **georef.as_dict(),
+            "anchor": anchor_info,
+            "glb_origin_m": list(geo.origin_m),
+            "asset_distance_m": distance_m,
+            "migration": migration,
+        }
+        model_id = conn.execute(
+            text(
+                "INSERT INTO bim_model (asset_id, file_name, file_sha256, ifc_schema, "
+                "authoring_app, units, georef, footprint, glb_path, element_count) VALUES "
+                "(:asset, :name, :sha, :schema, :app, CAST(:units AS jsonb), "
+                "CAST(:georef AS jsonb), ST_GeomFromText(:fp, 4326), NULL, :n) RETURNING id"
+            ),
+            {
+                "asset": asset["id"] if asset else None,
+                "name": path.name,
+                "sha": scan.sha256,
+                "schema": info.schema,
+                "app": info.authoring_app,
+                "units": json.dumps(info.units),
+                "georef": json.dumps(georef_json, default=float),
+                "fp": footprint_wkt,
+                "n": len(elements),
+            },
+        ).scalar_one()
+        copy_rows(
+            conn,
+            "bim_element",
+            _ELEMENT_COLS,
+            (
+                (
+                    model_id,
+                    e.global_id,
+                    e.ifc_class,
+                    e.name,
+                    e.container,
+                    json.dumps(e.psets, ensure_ascii=False),
+                    json.dumps(e.quantities, ensure_ascii=False),
+                    geo.mesh_index.get(e.global_id),
+                )
+                for e in elements
+            ),
+        )
+        proposed = _propose_limits(conn, candidates, asset=asset, model_id=model_id, file=path.name)
+        final_glb = settings.bim_dir / f"{scan.sha256[:16]}.glb"
+        conn.execute(
+            text("UPDATE bim_model SET glb_path = :p WHERE id = :id"),
+            {"p": str(final_glb), "id": model_id},
+        )
+        report = {
+            "status": "imported",
+            "model_id": model_id,
+            "file": str(path),
+            "sha256": scan.sha256,
+            "size_bytes": scan.size_bytes,
+            "schema": info.schema,
+            "migration": migration,
+            "authoring_app": info.authoring_app,
+            "units": info.units,
+            "elements": len(elements),
+            "shapes": geo.shapes,
+            "vertices": geo.vertices,
+            "triangles": geo.triangles,
+            "classes": geo.classes,
+            "georef": georef.kind,
+            "crs": georef.crs,
+            "anchor": anchor_info,
+            "asset_id": asset["id"] if asset else None,
+            "asset_distance_m": distance_m,
+            "limits_proposed": proposed,
+            "limit_candidates": [c.as_dict() for c in candidates],
+            "warnings": warnings,
+            "glb_path": str(final_glb),
+        }
+        report["seconds"] = round(time.perf_counter() - t0, 3)
+        conn.execute(
+            text(
+                "INSERT INTO load_run (kind, file_name, sha256, seconds, report) VALUES "
+                "('ifc', :f, :s, :sec, CAST(:r AS jsonb))"
+            ),
+            {
+                "f": str(path),
+                "s": scan.sha256,
+                "sec": report["seconds"],
+                "r": json.dumps(report, default=str),
+            },
+        )
+        os.replace(tmp_glb, final_glb)
+    except BaseException:
+        tmp_glb.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _asset(conn: Connection, asset_id: int) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, external_id, kind, name_zh, name_en, attributes, "
+                "ST_AsText(geom) AS wkt, GeometryType(geom) AS gtype FROM asset WHERE id = :id"
+            ),
+            {"id": asset_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"asset {asset_id} does not exist", hint="list assets with GET /assets")
+    return dict(row)
+
+
+def _georeference(
+    f: Any,
+    info: ifc_core.ModelInfo,
+    geo: ifc_glb.GeometryResult,
+    *,
+    asset: dict[str, Any] | None,
+    anchor: Anchor | None,
+    conn: Connection,
+) -> ifc_georef.Georef:
+    own = ifc_georef.detect(f, length_unit_m=info.length_unit_m)
+    if anchor is not None:
+        g = ifc_georef.anchored(
+            anchor.lon,
+            anchor.lat,
+            rotation_deg=anchor.rotation_deg,
+            elevation_m=anchor.elevation_m,
+        )
+        if own.is_located:
+            g.warnings.append(
+                f"the file's own georeferencing ({own.details.get('source')}) was replaced "
+                "by --anchor, not combined with it"
+            )
+        return g
+    if own.is_located:
+        if geo.bbox_local_m is not None:
+            centre = (np.array(geo.bbox_local_m[0]) + np.array(geo.bbox_local_m[1])) / 2.0
+            own = ifc_georef.fix_double_georef(own, centre)
+        return own
+    if asset is not None:
+        lon, lat, rot = _asset_anchor(conn, asset["id"])
+        g = ifc_georef.anchored(
+            lon,
+            lat,
+            rotation_deg=rot,
+            kind="asset",
+            details={"asset_id": asset["id"], "asset_external_id": asset["external_id"]},
+        )
+        g.warnings.append(
+            f"the file has no georeferencing; placed at asset {asset['id']} "
+            f"({asset['external_id']}): origin at its start point, +X along it"
+        )
+        return g
+    return own
+
+
+def _asset_anchor(conn: Connection, asset_id: int) -> tuple[float, float, float]:
+    """Start point of the asset's line (or its centroid) and the line's heading."""
+    row = conn.execute(
+        text(
+            "WITH g AS (SELECT CASE WHEN GeometryType(geom) LIKE '%LINESTRING' "
+            "THEN ST_LineMerge(geom) ELSE geom END AS geom FROM asset WHERE id = :id) "
+            "SELECT CASE WHEN GeometryType(geom) = 'LINESTRING' THEN ST_X(ST_StartPoint(geom)) "
+            "ELSE ST_X(ST_Centroid(geom)) END AS lon, "
+            "CASE WHEN GeometryType(geom) = 'LINESTRING' THEN ST_Y(ST_StartPoint(geom)) "
+            "ELSE ST_Y(ST_Centroid(geom)) END AS lat, "
+            "CASE WHEN GeometryType(geom) = 'LINESTRING' THEN degrees(ST_Azimuth("
+            "ST_StartPoint(geom)::geography, ST_EndPoint(geom)::geography)) END AS az FROM g"
+        ),
+        {"id": asset_id},
+    ).first()
+    assert row is not None
+    rot = 0.0 if row.az is None else (90.0 - float(row.az)) % 360.0
+    return float(row.lon), float(row.lat), rot
+
+
+def _distance_m(conn: Connection, footprint_wkt: str, asset_id: int) -> float:
+    d = conn.execute(
+        text(
+            "SELECT ST_Distance(ST_GeomFromText(:fp, 4326)::geography, geom::geography) "
+            "FROM asset WHERE id = :id"
+        ),
+        {"fp": footprint_wkt, "id": asset_id},
+    ).scalar_one()
+    return float(d)
+
+
+def _propose_limits(
+    conn: Connection,
+    candidates: list[ifc_core.LimitCandidate],
+    *,
+    asset: dict[str, Any] | None,
+    model_id: int,
+    file: str,
+) -> list[dict[str, Any]]:
+    """Usable candidates -> structure_limit rows, status 'proposed' (never applied).
+
+    One row per (kind, value); the smallest value of a kind is what binds, but every
+    distinct value found is proposed so the engineer sees them all.
+    """
+    if asset is None:
+        return []
+    seen: set[tuple[str, int]] = set()
+    out: list[dict[str, Any]] = []
+    for c in candidates:
+        if c.value is None or (c.kind, c.value) in seen:
+            continue
+        seen.add((c.kind, c.value))
+        source = {"file": file, "bim_model_id": model_id, **c.as_dict()}
+        lid = conn.execute(
+            text(
+                "INSERT INTO structure_limit (asset_id, kind, value, value_text, unlimited, "
+                "source_kind, status, direction, note, source) VALUES (:a, :k, :v, :vt, false, "
+                "'bim', 'proposed', 'both', :note, CAST(:src AS jsonb)) RETURNING id"
+            ),
+            {
+                "a": asset["id"],
+                "k": c.kind,
+                "v": c.value,
+                "vt": c.raw[:32],
+                "note": f"from IFC {c.ifc_class} {c.global_id} {c.pset}.{c.prop}; confirm before use",
+                "src": json.dumps(source, default=str),
+            },
+        ).scalar_one()
+        out.append(
+            {
+                "limit_id": lid,
+                "asset_id": asset["id"],
+                "kind": c.kind,
+                "value": c.value,
+                "unit": "cm" if c.kind == "height" else "kg",
+                "global_id": c.global_id,
+                "pset": c.pset,
+                "property": c.prop,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- queries
+
+_MODEL_SQL = (
+    "SELECT id, asset_id, file_name, file_sha256, ifc_schema, authoring_app, units, georef, "
+    "ST_AsGeoJSON(footprint) AS footprint, glb_path, element_count, created_at FROM bim_model"
+)
+
+
+def _model_dict(row: Any) -> dict[str, Any]:
+    d = dict(row._mapping)
+    d["footprint"] = json.loads(d["footprint"]) if d.get("footprint") else None
+    d["created_at"] = d["created_at"].isoformat() if d.get("created_at") else None
+    return d
+
+
+def list_models(db: DbLike, *, asset_id: int | None = None) -> list[dict[str, Any]]:
+    """Every imported model (or those linked to ``asset_id``), newest first."""
+    conn = _conn(db)
+    sql = (
+        _MODEL_SQL + (" WHERE asset_id = :a" if asset_id is not None else "") + " ORDER BY id DESC"
+    )
+    return [_model_dict(r) for r in conn.execute(text(sql), {"a": asset_id})]
+
+
+def get_model(db: DbLike, model_id: int) -> dict[str, Any]:
+    """One model with its georeference, footprint (GeoJSON) and element counts by class."""
+    conn = _conn(db)
+    row = conn.execute(text(_MODEL_SQL + " WHERE id = :id"), {"id": model_id}).first()
+    if row is None:
+        raise NotFound(
+            f"BIM model {model_id} does not exist", hint="list models with GET /bim/models"
+        )
+    d = _model_dict(row)
+    d["classes"] = {
+        r.ifc_class: r.n
+        for r in conn.execute(
+            text(
+                "SELECT ifc_class, count(*) AS n FROM bim_element WHERE model_id = :id "
+                "GROUP BY ifc_class ORDER BY n DESC"
+            ),
+            {"id": model_id},
+        )
+    }
+    return d
+
+
+def glb_file(db: DbLike, model_id: int) -> Path:
+    """Path of the model's GLB; NotFound when the model or the file is missing."""
+    m = get_model(db, model_id)
+    p = m.get("glb_path")
+    if not p or not Path(p).is_file():
+        raise NotFound(
+            f"BIM model {model_id} has no GLB on disk ({p or 'none registered'})",
+            hint="import the IFC file again with `twin load ifc FILE`",
+        )
+    return Path(p)
+
+
+def list_elements(
+    db: DbLike,
+    model_id: int,
+    *,
+    ifc_class: str | None = None,
+    global_id: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Elements of a model: GlobalId, class, name, container, psets, quantities, node."""
+    get_model(db, model_id)  # NotFound for a missing model
+    if not (1 <= limit <= 10_000):
+        raise InputError(f"limit {limit}: must be between 1 and 10000")
+    if offset < 0:
+        raise InputError(f"offset {offset}: must be >= 0")
+    conn = _conn(db)
+    where = ["e.model_id = :m"]
+    params: dict[str, Any] = {"m": model_id, "lim": limit, "off": offset}
+    if ifc_class:
+        where.append("lower(e.ifc_class) = lower(:c)")
+        params["c"] = ifc_class
+    if global_id:
+        where.append("e.global_id = :g")
+        params["g"] = global_id
+    rows = conn.execute(
+        text(
+            "SELECT e.global_id, e.ifc_class, e.name, e.container, c.ifc_class AS container_class, "
+            "c.name AS container_name, e.psets, e.quantities, e.mesh_index FROM bim_element e "
+            "LEFT JOIN bim_element c ON c.model_id = e.model_id AND c.global_id = e.container "
+            f"WHERE {' AND '.join(where)} ORDER BY e.id LIMIT :lim OFFSET :off"
+        ),
+        params,
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def element_info(db: DbLike, model_id: int, global_id: str) -> dict[str, Any]:
+    """One element by GlobalId (what a click on the 3D model shows)."""
+    rows = list_elements(db, model_id, global_id=global_id, limit=1)
+    if not rows:
+        raise NotFound(f"BIM model {model_id} has no element with GlobalId {global_id!r}")
+    return rows[0]
+
+
+def models_for_asset(db: DbLike, asset_id: int) -> list[dict[str, Any]]:
+    """Models linked to an asset (NotFound when the asset does not exist)."""
+    _asset(_conn(db), asset_id)
+    return list_models(db, asset_id=asset_id)
+
+
+def model_view(db: DbLike, model_id: int, *, glb_url: str | None = None) -> dict[str, Any]:
+    """What the twin needs to draw a model in place with deck.gl.
+
+    Returns ``glb_path``, ``glb_url`` (``/bim/models/{id}.glb`` unless given),
+    ``anchor`` {lon, lat, elevation_m, rotation_deg} — the GLB's origin and the heading of
+    the model's +X axis counter-clockwise from east — and ``deck`` hints for a
+    ``ScenegraphLayer``: ``position`` [lon, lat, elevation_m] and ``orientation``
+    [pitch, yaw, roll] in degrees (yaw = rotation_deg; roll 90 turns glTF's +Y-up into
+    deck.gl's +Z-up), ``size_scale`` 1 (metres). ``anchor`` is None for a model that
+    is not placed. Element info for a picked node comes from :func:`element_info`
+    (node name = GlobalId).
+    """
+    m = get_model(db, model_id)
+    anchor = (m.get("georef") or {}).get("anchor")
+    deck = None
+    if anchor:
+        deck = {
+            "position": [anchor["lon"], anchor["lat"], anchor["elevation_m"]],
+            "orientation": [0.0, anchor["rotation_deg"], 90.0],
+            "size_scale": 1.0,
+        }
+    return {
+        "model_id": model_id,
+        "asset_id": m["asset_id"],
+        "file_name": m["file_name"],
+        "glb_path": m["glb_path"],
+        "glb_url": glb_url or f"/bim/models/{model_id}.glb",
+        "anchor": anchor,
+        "deck": deck,
+        "footprint": m["footprint"],
+        "classes": m["classes"],
+    }
