@@ -28,6 +28,7 @@ app.add_typer(work_orders_cli.app, name="work-orders")
 from twin.cli import load_ifc  # noqa: E402,F401  (twin load ifc)
 from twin.cli import load_osm  # noqa: E402,F401  (twin load osm)
 from twin.cli import load_register  # noqa: E402,F401  (twin load register)
+from twin.cli import load_raster  # noqa: E402,F401  (twin load raster)
 
 
 def main() -> None:

@@ -1,0 +1,110 @@
+"""Rasters: registration (CRS, WGS84 extent, resolution, no-data, sha256) and sampling at
+assets, on real third-party rasters read in place and on the sample's own rasters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import rasterio
+from sqlalchemy import Connection, text
+
+from loaders.raster import RasterError, raster_info, sample
+from twin.errors import InputError, NotFound
+from twin.services import rasters
+from twin.settings import PROJECT_ROOT
+
+FLOOD = PROJECT_ROOT / "data" / "sample" / "rasters" / "binhai_flood_depth.tif"
+
+
+def _pixel(path: str, lon: float, lat: float) -> float:
+    """The pixel value read directly by row/column (independent of ``sample``)."""
+    with rasterio.open(path) as src:
+        r, c = src.index(lon, lat)
+        return float(src.read(1)[r, c])
+
+
+def test_info_of_a_geotiff(shared_data: Path) -> None:
+    p = str(shared_data / "hydrosheds_dfw_dem.tif")
+    info = raster_info(p)
+    with rasterio.open(p) as src:
+        assert (info.width, info.height) == (src.width, src.height)
+        assert info.bounds_wgs84 == pytest.approx(tuple(src.bounds))  # already EPSG:4326
+    assert info.crs == "EPSG:4326" and info.nodata == -32768.0
+    assert info.res_x == pytest.approx(1 / 1200)  # 3 arc-seconds
+
+
+def test_sampling_matches_direct_pixel_reads(shared_data: Path) -> None:
+    p = str(shared_data / "sf_srtm_elevation1.tif")
+    info = raster_info(p)
+    x0, y0, x1, y1 = info.bounds_wgs84
+    pts = [
+        (x0 + (x1 - x0) * f, y0 + (y1 - y0) * g) for f, g in ((0.2, 0.3), (0.5, 0.5), (0.8, 0.9))
+    ]
+    got = sample(p, pts)
+    assert got == [_pixel(p, *xy) for xy in pts]
+    assert sample(p, [(x1 + 1, y1)]) == [None]  # outside
+
+
+def test_hgt_inside_zip_via_vsizip(shared_data: Path, connection: Connection) -> None:
+    p = f"/vsizip/{shared_data / 'N43E007.hgt.zip'}/N43E007.hgt"
+    rec = rasters.register_raster(connection, p, kind="dem")
+    assert rec["status"] == "added" and rec["driver"] == "SRTMHGT"
+    assert (rec["width"], rec["height"]) == (1201, 1201)
+    b = rec["bounds_wgs84"]
+    assert b[0] == pytest.approx(7.0, abs=1e-3) and b[3] == pytest.approx(44.0, abs=1e-3)
+    row = connection.execute(
+        text(
+            "SELECT kind, crs, ST_XMin(bounds), ST_YMax(bounds), res_x, nodata "
+            "FROM raster_layer WHERE id = :i"
+        ),
+        {"i": rec["id"]},
+    ).one()
+    assert row[0] == "dem" and row[1] == "EPSG:4326" and row[5] == -32768.0
+    assert row[2] == pytest.approx(7.0, abs=1e-3) and row[3] == pytest.approx(44.0, abs=1e-3)
+    # the same bytes again: no second row
+    again = rasters.register_raster(connection, p, kind="dem")
+    assert again["status"] == "unchanged" and again["id"] == rec["id"]
+
+
+def test_sample_at_assets(connection: Connection) -> None:
+    rec = rasters.register_raster(connection, FLOOD, kind="water-depth")
+    ids = []
+    for ext, lon, lat in (
+        ("RT-1", 117.66, 39.03),
+        ("RT-2", 117.80, 39.03),
+        ("RT-3", 117.575, 39.088),
+    ):
+        ids.append(
+            connection.execute(
+                text(
+                    "INSERT INTO asset (external_id, kind, geom, attributes, lifecycle_state, "
+                    "source) VALUES (:e, 'sign', ST_Point(:x, :y, 4326), '{}', 'in_service', "
+                    "'{}') RETURNING id"
+                ),
+                {"e": ext, "x": lon, "y": lat},
+            ).scalar_one()
+        )
+    got = rasters.sample_at_assets(connection, rec["id"], asset_ids=ids)
+    vals = {g["external_id"]: g["value"] for g in got}
+    assert vals["RT-1"] == pytest.approx(_pixel(str(FLOOD), 117.66, 39.03)) and vals["RT-1"] > 1.0
+    assert vals["RT-2"] is None  # east of the raster
+    assert vals["RT-3"] is None  # on the no-data strip
+    by_box = rasters.sample_at_assets(connection, rec["id"], bbox=(117.65, 39.02, 117.67, 39.04))
+    assert [g["external_id"] for g in by_box if g["external_id"].startswith("RT-")] == ["RT-1"]
+
+
+def test_bad_rasters_are_input_errors(tmp_path: Path, connection: Connection) -> None:
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II*\x00not really a tiff")
+    with pytest.raises(InputError, match="not a readable raster"):
+        rasters.register_raster(connection, junk, kind="dem")
+    with pytest.raises(InputError, match="use dem or water-depth"):
+        rasters.register_raster(connection, FLOOD, kind="height")
+    with pytest.raises(NotFound):
+        rasters.sample_at_assets(connection, 987654321, asset_ids=[1])
+    nocrs = tmp_path / "nocrs.tif"
+    with rasterio.open(nocrs, "w", driver="GTiff", width=2, height=2, count=1, dtype="uint8") as d:
+        d.write(__import__("numpy").zeros((1, 2, 2), dtype="uint8"))
+    with pytest.raises(RasterError, match="no coordinate reference system"):
+        raster_info(nocrs)
