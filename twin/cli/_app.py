@@ -29,6 +29,7 @@ from twin.cli import load_ifc  # noqa: E402,F401  (twin load ifc)
 from twin.cli import load_osm  # noqa: E402,F401  (twin load osm)
 from twin.cli import load_register  # noqa: E402,F401  (twin load register)
 from twin.cli import load_raster  # noqa: E402,F401  (twin load raster)
+from twin.cli import load_sample  # noqa: E402,F401  (twin load sample)
 
 
 def main() -> None:
