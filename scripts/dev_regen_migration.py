@@ -19,7 +19,7 @@ c.start()
 dbm.dispose_engines()
 base = f"host=127.0.0.1 port={c.port()} user={s.pg_superuser} dbname=postgres"
 with psycopg.connect(base, autocommit=True) as conn:
-    for name in ("roadtwin_regen", "roadtwin_test", s.database_name):
+    for name in ("roadtwin_regen", "roadtwin_test", "roadtwin_sample_test", s.database_name):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 c.ensure_database("roadtwin_regen")
 for p in dbm.MIGRATIONS_DIR.joinpath("versions").glob("0001_*.py"):

@@ -96,3 +96,47 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent: real third-party test files not available")
     return SHARED_DATA
+
+
+SAMPLE_DB = "roadtwin_sample_test"
+
+
+@pytest.fixture(scope="session")
+def sample_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a committed database holding the bundled Tianjin sample.
+
+    Loaded once per run (the loader skips steps whose files are unchanged), so tests and
+    subprocess servers (browser tests) can read it; tests get a rolled-back transaction
+    on it through ``sample_connection``. Needs the embedded cluster (or
+    ``TWIN_SAMPLE_DATABASE_URL``): with only ``TWIN_DATABASE_URL`` such tests skip.
+    """
+    from twin.services.sample import load_sample
+
+    url = os.environ.get("TWIN_SAMPLE_DATABASE_URL")
+    if url is None:
+        base = Settings()
+        if base.database_url:
+            pytest.skip("sample database: set TWIN_SAMPLE_DATABASE_URL with TWIN_DATABASE_URL")
+        from twin.cluster import Cluster
+
+        cluster = Cluster(base)
+        cluster.ensure_database(SAMPLE_DB)
+        url = cluster.url(SAMPLE_DB)
+    dbm.migrate(settings, url=url)
+    eng = dbm.get_engine(settings, url=url)
+    with eng.begin() as conn:
+        load_sample(conn)
+    home = tmp_path_factory.mktemp("twin-sample-home")
+    return settings.model_copy(update={"database_url": url, "home": home})
+
+
+@pytest.fixture()
+def sample_connection(sample_settings: Settings) -> Iterator[Connection]:
+    """A connection to the sample database inside a transaction rolled back after the test."""
+    conn = dbm.get_engine(sample_settings).connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
