@@ -11,7 +11,7 @@ if [ -z "$ver" ]; then ver=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail
 [ -n "$ver" ] || ver=15
 
 want=(postgresql-"$ver" postgresql-"$ver"-postgis-3 postgresql-"$ver"-pgrouting postgresql-client-"$ver"
-      chromium chromium-driver osm2pgsql osm2pgrouting osmium-tool wrk gdal-bin)
+      chromium chromium-driver fonts-noto-cjk osm2pgsql osm2pgrouting osmium-tool wrk gdal-bin)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     #: An IFC model linked to an asset is refused when its footprint lies farther away.
     bim_max_asset_distance_m: float = Field(default=2000.0, gt=0)
+    #: Base URL of the API as the twin's browser reaches it (vector tiles); default
+    #: ``http://{api_host}:{api_port}``.
+    api_public_url: str | None = None
+    #: Twin users allowed to record inspections / create work orders: user -> password hash
+    #: ``pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>`` (``twin.services.app_users``).
+    app_users: dict[str, str] = Field(default_factory=dict)
     install_missing: bool = True
 
     @property

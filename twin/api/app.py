@@ -19,6 +19,16 @@ ROUTERS += [assets_router.router, work_orders_router.router]
 from twin.api.routers import bim as bim_router  # noqa: E402
 
 ROUTERS += [bim_router.router]
+from twin.api.routers import tiles as tiles_router  # noqa: E402
+
+ROUTERS += [tiles_router.router]
+from twin.api.routers import scenarios as scenarios_router  # noqa: E402
+
+ROUTERS += [scenarios_router.router]
+from twin.api.routers import limits as limits_router  # noqa: E402
+from twin.api.routers import route as route_router  # noqa: E402
+
+ROUTERS += [route_router.router, limits_router.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,176 @@
+"""Network overview scene (pure) and the twin_view queries that feed it (real PostGIS)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection
+from twin_demo_data import load_demo
+
+from scenes import network
+from scenes._common import CLASS_COLORS, CONDITION_COLORS, camera_for_bounds, rgba
+from scenes.i18n import t
+from twin.errors import InputError, NotFound
+from twin.services import twin_view as tv
+
+
+@pytest.fixture()
+def demo(connection: Connection) -> dict[str, Any]:
+    return load_demo(connection)
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """Slippy-map tile indices (OSM wiki formula)."""
+    n = 2**z
+    lat_r = math.radians(lat)
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(lat_r)) / math.pi) / 2 * n)
+
+
+def _layers(scene: network.Scene) -> dict[str, dict[str, Any]]:
+    return {layer["id"]: layer for layer in json.loads(scene.deck.to_json())["layers"]}
+
+
+def test_network_scene_from_database(connection: Connection, demo: dict[str, Any]) -> None:
+    roads = tv.road_edges(connection)
+    structs = tv.structures(connection)
+    assert len(roads) == demo["edges"]
+    underpass = next(s for s in structs if s["asset_id"] == demo["underpass_id"])
+    assert underpass["height_cm"] == 380 and underpass["polygon"] is None
+    bridge = next(s for s in structs if s["asset_id"] == demo["bridge_id"])
+    assert bridge["weight_kg"] == 30_000 and bridge["cond_class"] == 4  # latest inspection
+    assert bridge["polygon"] and bridge["stake"] == "K1+200"
+
+    scene = network.build(roads=roads, structures=structs, lang="en", color_by="condition")
+    layers = _layers(scene)
+    # No external basemap: the deck asks for nothing outside our data.
+    assert (
+        "mapStyle" not in json.loads(scene.deck.to_json())
+        or json.loads(scene.deck.to_json())["mapStyle"] == "__MAP_STYLE__"
+    )
+    assert {"ground", "roads", "structures", "clearance"} <= set(layers)
+    s11 = [r for r in layers["roads"]["data"] if r["label"].startswith("S11")]
+    assert s11 and all(r["color"] == rgba(CONDITION_COLORS[1]) for r in s11)
+    cols = {c["asset_id"]: c for c in layers["clearance"]["data"]}
+    assert cols[demo["underpass_id"]]["height_m"] == 3.8
+    assert cols[demo["underpass_id"]]["column_color"] == [230, 25, 75, 255]  # < 4.0 m band
+    assert scene.legend_title == t("condition_class", "en")
+    assert [c.key for c in scene.cameras][:1] == ["cam_overview"]
+
+
+def test_corridor_cameras_follow_the_data(connection: Connection, demo: dict[str, Any]) -> None:
+    bounds = tv.corridor_bounds(connection, network.CORRIDOR_NAMES)
+    assert bounds["cam_jinbin"] == (117.30, 39.04, 117.68, 39.10)
+    cams = {c.key: c for c in network.cameras(overview_bounds=None, corridor_bounds=bounds)}
+    assert set(cams) == {"cam_overview", *network.CORRIDOR_PRESETS}
+    assert abs(cams["cam_jinbin"].longitude - 117.49) < 1e-9
+    # The port camera frames the yards, tighter than the corridor cameras.
+    assert cams["cam_port"].zoom > cams["cam_jinbin"].zoom
+
+
+def test_camera_fit_zoom_arithmetic() -> None:
+    # One tile (512 px at zoom 0 covers 360 degrees): 1.40625 degrees wide fits 512 px at zoom 8.
+    cam = camera_for_bounds("k", (0.0, -0.01, 1.40625, 0.01), width_px=512, height_px=10_000)
+    assert cam.zoom == pytest.approx(8.0 - 0.2, abs=1e-6)
+
+
+def test_road_class_colours_and_legend_units() -> None:
+    roads = [
+        {"id": 1, "road_class": "motorway", "path": [[117.0, 39.0], [117.1, 39.0]]},
+        {"id": 2, "road_class": None, "path": [[117.0, 39.1], [117.1, 39.1]]},
+    ]
+    scene = network.build(roads=roads, structures=[], lang="zh", color_by="class")
+    data = _layers(scene)["roads"]["data"]
+    assert data[0]["color"] == rgba(CLASS_COLORS["motorway"])
+    assert data[1]["color"] == rgba(CLASS_COLORS["other"])
+    _, legend = network.legend_for("limit", "en")
+    assert any("(m" in it.label or " m" in it.label for it in legend)
+    assert "m" in t("height_limit_m", "zh") and "t" in t("weight_limit_t", "en")
+
+
+def test_tiles_layer_replaces_inline_roads() -> None:
+    scene = network.build(
+        roads=[],
+        structures=[],
+        tiles={
+            "url": "http://127.0.0.1:8000/tiles/road_edge/{z}/{x}/{y}.pbf",
+            "edge_count": 120_000,
+        },
+        extent=(117.0, 38.8, 117.7, 39.5),
+        lang="en",
+    )
+    layer = _layers(scene)["roads"]
+    assert layer["@@type"] == "MVTLayer" and layer["data"].endswith("{z}/{x}/{y}.pbf")
+    assert layer["getLineColor"].startswith("@@=properties.road_class == 'motorway'")
+    assert "120,000" in scene.notes[0]
+
+
+def test_mvt_tiles_from_postgis(connection: Connection, demo: dict[str, Any]) -> None:
+    from mapbox_vector_tile import decode  # type: ignore[import-not-found]
+
+    # Zoom 12 tile over the Jinbin expressway near 117.46E 39.09N.
+    z, x, y = 12, *_tile(117.46, 39.09, 12)
+    tile = tv.tile_mvt(connection, "road_edge", z, x, y)
+    feats = decode(tile)["road_edge"]["features"]
+    assert feats and {f["properties"]["road_class"] for f in feats} >= {"motorway"}
+    assets = decode(tv.tile_mvt(connection, "asset", 10, *_tile(117.38, 39.07, 10)))
+    assert "asset" in assets
+    assert tv.tile_mvt(connection, "road_edge", 3, 0, 0) == b""  # nothing there
+    with pytest.raises(InputError):
+        tv.tile_mvt(connection, "nope", 1, 0, 0)
+    with pytest.raises(InputError):
+        tv.tile_mvt(connection, "asset", 2, 4, 0)
+
+
+def test_asset_card_and_engineer_actions(connection: Connection, demo: dict[str, Any]) -> None:
+    card = tv.asset_card(connection, demo["bridge_id"])
+    assert card["asset"]["external_id"] == "DEMO-BR-001"
+    assert [i["condition_class"] for i in card["inspections"]] == [2, 2, 3, 3, 4]
+    assert card["limits"][0]["kind"] == "weight" and card["limits"][0]["value"] == 30_000
+    assert card["work_orders"][0]["status"] == "open"
+    import datetime as dt
+
+    tv.record_inspection_rows(
+        connection,
+        demo["bridge_id"],
+        inspected_on=dt.date(2025, 5, 1),
+        inspector="tester",
+        overall_score=41.0,
+        condition_class=4,
+    )
+    assert tv.asset_card(connection, demo["bridge_id"])["inspections"][-1]["overall_score"] == 41.0
+    wo = tv.create_work_order_row(
+        connection, demo["bridge_id"], actor="tester", kind="repair", title="加固 / strengthen"
+    )
+    assert tv.asset_card(connection, demo["bridge_id"])["work_orders"][0]["id"] == wo
+    with pytest.raises(InputError):
+        tv.record_inspection_rows(
+            connection,
+            demo["bridge_id"],
+            inspected_on=dt.date(2025, 5, 1),
+            inspector="x",
+            overall_score=120.0,
+            condition_class=4,
+        )
+    with pytest.raises(InputError):
+        tv.create_work_order_row(connection, demo["bridge_id"], actor="x", kind="paint", title="x")
+    with pytest.raises(NotFound):
+        tv.asset_card(connection, 999_999)
+
+
+def test_tiles_endpoint(client: Any, demo: dict[str, Any]) -> None:
+    from mapbox_vector_tile import decode
+
+    x, y = _tile(117.46, 39.09, 12)
+    r = client.get(f"/tiles/road_edge/12/{x}/{y}.pbf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert decode(r.content)["road_edge"]["features"]
+    assert client.get("/tiles/road_edge/3/0/0.pbf").status_code == 204
+    bad = client.get("/tiles/roads/1/0/0.pbf")
+    assert bad.status_code == 422 and "road_edge" in bad.json()["hint"]
+    assert client.get("/tiles/asset/2/9/0.pbf").status_code == 422
+    assert client.get("/tiles/asset/x/0/0.pbf").status_code == 422

@@ -1,0 +1,132 @@
+"""The 3D twin in a real headless Chromium: every scene renders, clicks select assets.
+
+The Streamlit app and the API run as subprocesses on 127.0.0.1. They cannot see the rows
+of the rolled-back test transaction, so this module creates its own scratch database
+(``roadtwin_browser_test`` in the embedded cluster), migrates it, loads the demo network
+from ``tests/twin_demo_data.py`` with a commit, and drops it at the end. Screenshots are
+saved under ``tests/artifacts/`` (git-ignored) and inspected pixel by pixel.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import twin_browser as tb
+
+from scenes._common import BACKGROUND, CLASS_COLORS, CONDITION_COLORS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not (shutil.which("chromium") and shutil.which("chromedriver")):
+    pytest.skip("chromium and chromedriver (apt) are needed", allow_module_level=True)
+
+DB_NAME = "roadtwin_browser_test"
+
+
+@pytest.fixture(scope="module")
+def demo_ids() -> Iterator[dict[str, Any]]:
+    """A committed demo network in a scratch database; yields ids and the URL."""
+    from twin_demo_data import load_demo
+
+    from twin import db as dbm
+    from twin.settings import Settings
+
+    with tb.scratch_database(DB_NAME) as url:
+        engine = dbm.get_engine(Settings(), url=url)
+        with engine.begin() as conn:
+            ids = load_demo(conn)
+        engine.dispose()
+        yield {**ids, "url": url}
+
+
+@pytest.fixture(scope="module")
+def servers(demo_ids: dict[str, Any]) -> Iterator[tb.Servers]:
+    with tb.serve(demo_ids["url"], log_dir=tb.ARTIFACTS / "logs") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    d = tb.chrome()
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+def _open(driver: Any, servers: tb.Servers, query: str) -> tuple[Any, np.ndarray]:
+    driver.get(f"{servers.app_url}/?{query}")
+    canvas = tb.wait_canvas(driver)
+    px = tb.wait_rendered(driver, canvas, background=BACKGROUND)
+    return canvas, px
+
+
+def _page_text(driver: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "body").text)
+
+
+def _wait_text(driver: Any, text: str, *, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if text in _page_text(driver):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_network_overview_renders_roads_and_structures_offline(
+    driver: Any, servers: tb.Servers
+) -> None:
+    _canvas, px = _open(driver, servers, "scene=network&lang=en&cam=cam_overview")
+    tb.save(px, "network_by_class")
+    assert px.shape[0] > 300 and px.shape[1] > 500
+    # The offline basemap: our dark ground covers most of the canvas, nothing external.
+    assert tb.color_fraction(px, BACKGROUND, tol=6) > 0.3
+    assert tb.foreground_fraction(px, BACKGROUND) > 0.005
+    # Expressways (tomato) and the trunk road (orange) are drawn in their class colours.
+    assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=40) > 0.0005
+    assert tb.color_fraction(px, CLASS_COLORS["trunk"], tol=40) > 0.0002
+    urls = tb.requested_urls(driver)
+    external = [
+        u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+    ]
+    assert urls and not external, f"the page asked for external resources: {external[:5]}"
+    assert "Legend" in _page_text(driver) or "Road class" in _page_text(driver)
+
+
+def test_network_by_condition_shows_condition_colours(driver: Any, servers: tb.Servers) -> None:
+    _canvas, px = _open(driver, servers, "scene=network&lang=en&color=condition&cam=cam_overview")
+    tb.save(px, "network_by_condition")
+    # S11 pavement is class 1 (green), PC1 class 4 (orange-red); no tomato class colour.
+    assert tb.color_fraction(px, CONDITION_COLORS[1], tol=35) > 0.0003
+    assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=10) < 0.0005
+    assert "Condition class" in _page_text(driver)
+
+
+def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Servers) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas, px = _open(driver, servers, "scene=network&lang=en&focus=DEMO-UP-001&color=limit")
+    tb.save(px, "network_focus_underpass")
+    h, w = px.shape[:2]
+    centre = px[h // 2 - 3 : h // 2 + 4, w // 2 - 3 : w // 2 + 4].reshape(-1, 3).mean(axis=0)
+    # The underpass (3.8 m) column is red (height limit < 4.0 m band) under the centre.
+    assert centre[0] > 150 and centre[1] < 110, f"centre pixel {centre} is not the red column"
+    card = "DEMO-UP-001 · Underpass"  # only the inspector card shows this line
+    for _ in range(3):  # a click during a rerun can be swallowed; try again
+        ActionChains(driver).move_to_element(canvas).click().perform()
+        if _wait_text(driver, card, timeout_s=10):
+            break
+    assert card in _page_text(driver), "the side panel did not show the asset card"
+    text = _page_text(driver)
+    assert "DEMO-UP-001" in text
+    assert "3.80 m" in text  # the height limit, with its unit
+    shot = tb.canvas_pixels(tb.wait_canvas(driver))
+    tb.save(shot, "network_selected_underpass")
