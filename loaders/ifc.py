@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +39,13 @@ MIGRATABLE_SCHEMAS = ("IFC4X3_RC2",)
 _HEADER_BYTES = 65536
 _SCHEMA_RE = re.compile(r"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
 _FILE_NAME_RE = re.compile(r"FILE_NAME\s*\((.*?)\)\s*;", re.IGNORECASE | re.DOTALL)
-_DEF_RE = re.compile(rb"^\s*#(\d+)\s*=\s*([A-Za-z0-9_]+)?")
+_DEFS_RE = re.compile(rb"(?m)^[ \t]*#(\d+)[ \t]*=[ \t]*([A-Za-z0-9_]*)")
 _REF_RE = re.compile(rb"#(\d+)")
 _STR_RE = re.compile(rb"'(?:[^']|'')*'")
-_COMMENT_RE = re.compile(rb"/\*.*?\*/")
+_COMMENT_RE = re.compile(rb"/\*.*?\*/", re.DOTALL)
+_DATA_RE = re.compile(rb"(?m)^[ \t]*DATA[ \t]*;")
+_END_RE = re.compile(rb"(?m)^[ \t]*END-ISO-10303-21[ \t]*;")
+_CHUNK_BYTES = 4 << 20
 
 
 class IfcError(ValueError):
@@ -167,58 +171,73 @@ def scan_step(path: Path) -> StepScan:
         )
     system = _originating_system(text_head)
 
-    defined: set[int] = set()
-    referenced: dict[int, int] = {}  # id -> first line referencing it
-    classes: dict[str, int] = {}
+    # Chunked regex passes (not line by line): ~10x faster, the scan must stay a small
+    # fraction of the geometry time (see bench/bench_ifc.py).
+    defined: set[bytes] = set()
+    referenced: set[bytes] = set()
+    class_counts: Counter[bytes] = Counter()
     in_data = False
     ended = False
-    lineno = 0
-    pending = b""
+    carry = b""
     with path.open("rb") as fh:
-        for raw in fh:
-            sha.update(raw)
-            lineno += 1
-            line = raw.strip()
-            if not in_data:
-                if line.upper().startswith(b"DATA;"):
-                    in_data = True
-                continue
-            if line.upper().startswith(b"END-ISO-10303-21"):
-                ended = True
-                continue
-            if ended or not line or line.upper() == b"ENDSEC;":
-                continue
-            # an entity may span lines; strip strings and comments before finding refs
-            stmt = pending + line
-            clean = _COMMENT_RE.sub(b"", _STR_RE.sub(b"''", stmt))
-            if clean.count(b"'") % 2:  # a string continues on the next line
-                pending = stmt + b"\n"
-                continue
-            pending = b""
-            d = _DEF_RE.match(clean)
-            if d:
-                defined.add(int(d.group(1)))
-                cls = (d.group(2) or b"").decode("ascii", "replace").upper()
-                classes[cls] = classes.get(cls, 0) + 1
-                body = clean[d.end() :]
+        while True:
+            block = fh.read(_CHUNK_BYTES)
+            if block:
+                sha.update(block)
+            data = carry + block
+            if not block:
+                cut = len(data)
             else:
-                body = clean
-            for r in _REF_RE.findall(body):
-                referenced.setdefault(int(r), lineno)
+                cut = data.rfind(b"\n") + 1
+                if cut <= 0:
+                    carry = data
+                    continue
+            chunk, carry = data[:cut], data[cut:]
+            if not in_data:
+                m_data = _DATA_RE.search(chunk)
+                if m_data is None:
+                    if not block:
+                        break
+                    carry = chunk[-256:] + carry  # DATA; may start in the next block
+                    continue
+                in_data = True
+                chunk = chunk[m_data.end() :]
+            m_end = _END_RE.search(chunk)
+            if m_end is not None:
+                ended = True
+                chunk = chunk[: m_end.start()]
+            clean = _COMMENT_RE.sub(b"", _STR_RE.sub(b"''", chunk))
+            if block and not ended and clean.count(b"'") % 2:
+                carry = chunk + carry  # a string runs into the next block
+                continue
+            pairs = _DEFS_RE.findall(clean)
+            defined.update(p[0] for p in pairs)
+            class_counts.update(p[1] for p in pairs)
+            referenced.update(_REF_RE.findall(clean))
+            if ended or not block:
+                break
     if not in_data:
         raise IfcError(f"{path}: no DATA; section: the file is truncated or not an IFC file")
     if not ended:
         raise IfcError(
-            f"{path}: truncated: the file ends at line {lineno} without "
-            "'END-ISO-10303-21;' (was the download or export interrupted?)"
+            f"{path}: truncated: the file ends without 'END-ISO-10303-21;' "
+            "(was the download or export interrupted?)"
         )
-    missing = sorted(set(referenced) - defined)
-    if missing:
-        shown = ", ".join(f"#{i} (line {referenced[i]})" for i in missing[:5])
-        raise IfcError(
-            f"{path}: {len(missing)} broken reference(s) to undefined entities: {shown}"
-            + (" ..." if len(missing) > 5 else "")
-        )
+    classes: dict[str, int] = {}
+    for cls, n in class_counts.items():
+        name = cls.decode("ascii", "replace").upper()
+        classes[name] = classes.get(name, 0) + n
+    missing_raw = referenced - defined
+    if missing_raw:
+        defined_int = {int(i) for i in defined}
+        missing = sorted({int(i) for i in missing_raw} - defined_int)
+        if missing:
+            lines = _first_lines(path, missing[:5])
+            shown = ", ".join(f"#{i} (line {lines.get(i, '?')})" for i in missing[:5])
+            raise IfcError(
+                f"{path}: {len(missing)} broken reference(s) to undefined entities: {shown}"
+                + (" ..." if len(missing) > 5 else "")
+            )
     if not defined:
         raise IfcError(f"{path}: the DATA section holds no entities")
     return StepScan(
@@ -230,6 +249,21 @@ def scan_step(path: Path) -> StepScan:
         entity_count=len(defined),
         entity_classes=classes,
     )
+
+
+def _first_lines(path: Path, ids: list[int]) -> dict[int, int]:
+    """Line number of the first reference to each id (only on the error path)."""
+    pats = {i: re.compile(rb"#" + str(i).encode() + rb"(?!\d)") for i in ids}
+    found: dict[int, int] = {}
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line = _STR_RE.sub(b"''", raw)
+            for i, pat in pats.items():
+                if i not in found and pat.search(line) and not re.match(rb"\s*#" + str(i).encode() + rb"\s*=", line):
+                    found[i] = lineno
+            if len(found) == len(pats):
+                break
+    return found
 
 
 def _originating_system(head: str) -> str | None:
