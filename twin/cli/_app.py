@@ -30,6 +30,14 @@ from twin.cli import load_osm  # noqa: E402,F401  (twin load osm)
 from twin.cli import load_register  # noqa: E402,F401  (twin load register)
 from twin.cli import load_raster  # noqa: E402,F401  (twin load raster)
 from twin.cli import load_sample  # noqa: E402,F401  (twin load sample)
+from twin.cli import load_synthetic  # noqa: E402,F401  (twin load synthetic)
+from twin.cli import route as route_cli  # noqa: E402
+
+app.command("route")(route_cli.route)
+app.add_typer(route_cli.limits_app, name="limits")
+from twin.cli import scenario as scenario_cli  # noqa: E402
+
+app.add_typer(scenario_cli.app, name="scenario")
 
 
 def main() -> None:

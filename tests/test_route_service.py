@@ -1,0 +1,460 @@
+"""Route checks against the real database: compiling from PostGIS, limits from approved
+structure_limit rows only, closures, reload on change, snapshot while the database is
+down, limit lookups, the API (in process and over a socket) and the CLI."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, text
+
+from loaders.synthetic import generate_network, to_graph_inputs
+from road_network.graph import build_graph
+from road_network.route import check_route as core_check
+from road_network.vehicle import PRESETS
+from twin.errors import InputError, NotFound
+from twin.services import routing
+from twin.services.synthetic import load_synthetic
+from twin.settings import Settings
+
+EDGES = 2_000
+SEED = 11
+
+
+@pytest.fixture()
+def network(connection: Connection):  # type: ignore[no-untyped-def]
+    """The generated network written into the rolled-back test transaction."""
+    routing.invalidate()
+    net = generate_network(EDGES, seed=SEED)
+    res = load_synthetic(connection, edges=EDGES, seed=SEED, network=net)
+    return net, res
+
+
+def _pair(net, i: int, j: int) -> tuple[tuple[float, float], tuple[float, float]]:  # type: ignore[no-untyped-def]
+    return (
+        (float(net.node_lon[i]) + 0.0002, float(net.node_lat[i]) + 0.0001),
+        (float(net.node_lon[j]) - 0.0001, float(net.node_lat[j]) + 0.0002),
+    )
+
+
+def _limited_struct(connection: Connection, res, kind: str = "height") -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """(asset id, limit id, edge id) of a structure with a known ``kind`` limit."""
+    row = connection.execute(
+        text(
+            "SELECT a.id, l.id, ae.edge_id FROM asset a JOIN structure_limit l ON l.asset_id = a.id "
+            "JOIN asset_edge ae ON ae.asset_id = a.id WHERE l.kind = :k AND l.value IS NOT NULL "
+            "AND l.conditional IS NULL AND l.direction = 'both' AND a.id >= :a0 ORDER BY a.id LIMIT 1"
+        ),
+        {"k": kind, "a0": res.asset_id_start},
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_load_synthetic_is_idempotent_and_complete(connection: Connection, network) -> None:  # type: ignore[no-untyped-def]
+    net, res = network
+    count = lambda t, where="true": connection.execute(  # noqa: E731
+        text(f"SELECT count(*) FROM {t} WHERE {where}")
+    ).scalar()
+    assert count("road_edge", "source->>'dataset' = :d".replace(":d", f"'{res.dataset}'")) == (
+        net.n_edges
+    )
+    assert count("asset", f"source->>'dataset' = '{res.dataset}'") == len(net.structures)
+    n_limits = count("structure_limit")
+    again = load_synthetic(connection, edges=EDGES, seed=SEED, network=net)
+    assert again.edges == net.n_edges
+    assert count("road_edge", f"source->>'dataset' = '{res.dataset}'") == net.n_edges
+    assert count("structure_limit") == n_limits
+    with pytest.raises(InputError, match="edges=10"):
+        load_synthetic(connection, edges=10)
+
+
+def test_compiled_graph_matches_the_pure_build(connection: Connection, network) -> None:  # type: ignore[no-untyped-def]
+    net, _res = network
+    g_db = routing.compile_graph(connection, landmarks=4)
+    g_pure = build_graph(**to_graph_inputs(net), landmarks=4)  # type: ignore[arg-type]
+    assert g_db.n_arcs >= g_pure.n_arcs
+    truck = PRESETS["container40hc"]
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        i, j = (int(x) for x in rng.integers(net.n_nodes, size=2))
+        o, d = _pair(net, i, j)
+        try:
+            a = core_check(g_pure, truck, o, d).route.cost
+        except ValueError:
+            continue
+        b = core_check(g_db, truck, o, d).route.cost
+        assert a == pytest.approx(b, abs=0.05)  # coordinates are stored to 1e-7 degree
+
+
+def test_proposed_limits_ignored_closed_assets_block_and_reload(
+    connection: Connection, network, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    _net, res = network
+    asset_id, _limit_id, edge_id = _limited_struct(connection, res)
+    g = routing.get_graph(settings, connection)
+    e = int(np.searchsorted(g.edge_ids, edge_id))
+    arc = int(g.edge_fwd_arc[e])
+    assert g.limits[0, arc] < 10_000
+    # a proposed row is ignored, a lower approved one applies
+    connection.execute(
+        text(
+            "INSERT INTO structure_limit (asset_id, kind, value, unlimited, source_kind, status, "
+            "direction, source) VALUES (:a, 'height', 150, false, 'inspection', 'proposed', "
+            "'both', '{}')"
+        ),
+        {"a": asset_id},
+    )
+    routing.invalidate(settings)
+    g2 = routing.get_graph(settings, connection)
+    assert g2.limits[0, arc] == g.limits[0, arc]
+    connection.execute(
+        text("UPDATE structure_limit SET status = 'approved' WHERE asset_id = :a AND value = 150"),
+        {"a": asset_id},
+    )
+    routing.invalidate(settings)
+    g3 = routing.get_graph(settings, connection)
+    assert g3.version != g.version and g3.limits[0, arc] == 150
+    # closing the asset blocks the edge for everyone
+    connection.execute(
+        text("UPDATE asset SET lifecycle_state = 'closed' WHERE id = :a"), {"a": asset_id}
+    )
+    routing.invalidate(settings)
+    g4 = routing.get_graph(settings, connection)
+    from road_network.graph import FLAG_CLOSED
+
+    assert g4.arc_flags[arc] & FLAG_CLOSED
+    assert (settings.snapshot_dir / routing.SNAPSHOT_NAME).exists()
+
+
+def test_snapshot_answers_while_the_database_is_down(
+    connection: Connection, network, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    routing.get_graph(settings, connection)  # compiles and writes the snapshot
+    down = settings.model_copy(
+        update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:9/none"}
+    )
+    store = routing.graph_store(down)
+    store.graph = None  # a fresh process: nothing in memory, only the snapshot on disk
+    store.invalidate()
+    g = routing.get_graph(down)
+    assert store.stale
+    o, d = _pair(net, 5, net.n_nodes - 7)
+    ans = routing.check_route(g, PRESETS["van"], o, d)
+    assert ans["route"]["length_m"] > 0
+
+
+def test_no_snapshot_and_no_database_is_unavailable(tmp_path: Path) -> None:
+    from twin.errors import Unavailable
+
+    s = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none", home=tmp_path)
+    with pytest.raises(Unavailable, match="no graph snapshot"):
+        routing.get_graph(s)
+
+
+def test_limit_lookups(connection: Connection, network) -> None:  # type: ignore[no-untyped-def]
+    net, res = network
+    s = net.structures[0]
+    near = routing.limits_near(connection, s.lon, s.lat, radius_m=50)
+    assert near and near[0]["external_id"] == s.external_id
+    assert near[0]["limits"][0]["unit"] in ("cm", "kg")
+    box = routing.limits_in_bbox(
+        connection, (s.lon - 0.01, s.lat - 0.01, s.lon + 0.01, s.lat + 0.01)
+    )
+    assert s.external_id in {b["external_id"] for b in box}
+    road = routing.limits_on_road(
+        connection, s.road_code, stake_from_m=s.stake_m - 1, stake_to_m=s.stake_m + 1
+    )
+    assert s.external_id in {r["external_id"] for r in road}
+    one = routing.structure_by_id(connection, s.external_id)
+    assert one["edges"] and one["edges"][0]["edge_id"] == res.edge_id_start + s.edges[0]
+    with pytest.raises(NotFound):
+        routing.structure_by_id(connection, "no-such-structure")
+    with pytest.raises(InputError, match="bbox"):
+        routing.limits_in_bbox(connection, (118, 39, 117, 40))
+    low = next(x for x in net.structures if x.limits.get("height") and x.limits["height"] < 400)
+    blocking = routing.blocking_on_road(connection, low.road_code, PRESETS["container40hc"])
+    assert low.external_id in {b["external_id"] for b in blocking}
+    assert all(b["violated"] for b in blocking)
+
+
+def test_limit_lookup_speed_uses_indexes(connection: Connection, network) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    s = net.structures[3]
+    routing.limits_near(connection, s.lon, s.lat, radius_m=300)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        routing.limits_near(connection, s.lon, s.lat, radius_m=300)
+        routing.limits_on_road(connection, s.road_code, stake_from_m=0, stake_to_m=2000)
+    assert (time.perf_counter() - t0) / 40 < 0.05  # generous: shared CI machine
+
+
+# --------------------------------------------------------------------------- API
+def _body(o, d, **vehicle) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "origin": {"lon": o[0], "lat": o[1]},
+        "destination": {"lon": d[0], "lat": d[1]},
+        "vehicle": vehicle or {"preset": "container40hc"},
+    }
+
+
+def test_api_route_check(client: TestClient, network) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    o, d = _pair(net, 10, net.n_nodes - 20)
+    r = client.post("/route/check", json=_body(o, d, preset="container40hc", height_m=4.2))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["vehicle"]["height_cm"] == 420
+    assert body["route"]["length_m"] > 0 and body["route"]["geometry"]["type"] == "LineString"
+    assert body["origin"]["snap_distance_m"] < 100
+    b = client.post(
+        "/route/check/batch",
+        json={
+            "pairs": [
+                [{"lon": o[0], "lat": o[1]}, {"lon": d[0], "lat": d[1]}],
+                [{"lon": o[0], "lat": o[1]}, {"lon": 100.0, "lat": 20.0}],
+            ],
+            "vehicle": {"preset": "artic49t"},
+        },
+    )
+    assert b.status_code == 200, b.text
+    res = b.json()["results"]
+    assert res[0]["route"]["length_m"] > 0
+    assert res[1]["error"] == "invalid_input" and "from any road" in res[1]["message"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"vehicle": {"height_m": -4}}, "vehicle.height_m"),
+        ({"vehicle": {"weight_t": "heavy"}}, "vehicle.weight_t"),
+        ({"vehicle": {"preset": "tank"}}, "vehicle.preset"),
+        ({"vehicle": {"height_m": 4.2, "furlongs": 3}}, "vehicle.furlongs"),
+        ({"origin": {"lon": 517, "lat": 39}}, "origin.lon"),
+        ({"options": {"alternatives": 7}}, "options.alternatives"),
+        ({"options": {"unknown_limits": "maybe"}}, "options.unknown_limits"),
+    ],
+)
+def test_api_bad_input_is_422_naming_the_field(
+    client: TestClient, network, patch: dict, field: str
+) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    body = _body(*_pair(net, 1, 2))
+    body.update(patch)
+    r = client.post("/route/check", json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["message"]
+
+
+def test_api_axle_over_gross_names_field(client: TestClient, network) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    r = client.post("/route/check", json=_body(*_pair(net, 1, 2), weight_t=10, axle_load_t=20))
+    assert r.status_code == 422
+    assert r.json()["details"]["field"] == "vehicle.axle_load_kg"
+
+
+def test_api_no_route_is_422_with_blocking_structures(
+    client: TestClient, connection: Connection, network
+) -> None:  # type: ignore[no-untyped-def]
+    net, res = network
+    # close every edge at a node with a structure: make the destination node unreachable
+    asset_id, _, edge_id = _limited_struct(connection, res)
+    tgt = connection.execute(
+        text("SELECT target_node FROM road_edge WHERE id = :e"), {"e": edge_id}
+    ).scalar()
+    connection.execute(
+        text(
+            "INSERT INTO asset_edge (asset_id, edge_id, direction) SELECT :a, id, 'both' "
+            "FROM road_edge WHERE (source_node = :n OR target_node = :n) AND id <> :e"
+        ),
+        {"a": asset_id, "n": tgt, "e": edge_id},
+    )
+    connection.execute(
+        text("UPDATE structure_limit SET value = 200 WHERE asset_id = :a AND kind = 'height'"),
+        {"a": asset_id},
+    )
+    routing.invalidate()
+    lon, lat = connection.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM road_node WHERE id = :n"), {"n": tgt}
+    ).one()
+    o = (float(net.node_lon[0]), float(net.node_lat[0]))
+    r = client.post("/route/check", json=_body(o, (lon, lat), preset="container40hc"))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "no_route"
+    blocking = body["details"]["blocking"]
+    assert blocking and blocking[0]["id"] == asset_id
+    assert blocking[0]["violated"][0] == {
+        "kind": "height",
+        "limit": 200,
+        "vehicle": 410,
+        "unit": "cm",
+    }
+
+
+def test_api_limits_and_structures(client: TestClient, network) -> None:  # type: ignore[no-untyped-def]
+    net, _ = network
+    s = net.structures[0]
+    r = client.get("/limits", params={"lon": s.lon, "lat": s.lat, "radius_m": 50})
+    assert r.status_code == 200 and r.json()["structures"][0]["external_id"] == s.external_id
+    r = client.get(
+        "/limits", params={"bbox": f"{s.lon - 0.01},{s.lat - 0.01},{s.lon + 0.01},{s.lat + 0.01}"}
+    )
+    assert r.status_code == 200 and r.json()["count"] >= 1
+    r = client.get(
+        "/limits", params={"road_code": s.road_code, "blocking_preset": "lowbed_oversize"}
+    )
+    assert r.status_code == 200
+    assert client.get(f"/structures/{s.external_id}").json()["external_id"] == s.external_id
+    assert client.get("/structures/nope").status_code == 404
+    bad = client.get("/limits", params={"bbox": "1,2,3"})
+    assert bad.status_code == 422 and "bbox" in bad.json()["message"]
+    assert client.get("/limits").status_code == 422
+    r = client.get("/limits", params={"road_code": "U001", "blocking_preset": "tank"})
+    assert r.status_code == 422 and "preset" in r.json()["message"]
+
+
+# --------------------------------------------------------------------------- socket + CLI
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_route_check_over_a_real_socket(engine, settings: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A committed small network in its own database schema state: loaded, served by
+    uvicorn on 127.0.0.1, queried over HTTP, then removed."""
+    import httpx
+
+    net = generate_network(1_000, seed=99)
+    with engine.begin() as conn:
+        res = load_synthetic(conn, edges=1_000, seed=99, network=net)
+    port = _free_port()
+    env_home = tmp_path / "home"
+    code = (
+        "import uvicorn; from twin.api import create_app; from twin.settings import Settings; "
+        f"s = Settings(database_url={settings.database_url!r}, home={str(env_home)!r}); "
+        f"uvicorn.run(create_app(s), host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        o, d = _pair(net, 3, net.n_nodes - 3)
+        r = httpx.post(f"http://127.0.0.1:{port}/route/check", json=_body(o, d), timeout=60)
+        assert r.status_code == 200, r.text
+        assert r.json()["route"]["length_m"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        with engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM asset WHERE source->>'dataset' = :d"), {"d": res.dataset}
+            )
+            conn.execute(
+                text("DELETE FROM road_edge WHERE source->>'dataset' = :d"), {"d": res.dataset}
+            )
+            conn.execute(
+                text("DELETE FROM road_node WHERE attrs->>'dataset' = :d"), {"d": res.dataset}
+            )
+            conn.execute(text("DELETE FROM road WHERE source->>'dataset' = :d"), {"d": res.dataset})
+
+
+def test_cli_route_and_limits(engine, settings: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    env = {
+        **os.environ,
+        "TWIN_DATABASE_URL": str(settings.database_url),
+        "TWIN_HOME": str(tmp_path),
+    }
+    twin = [sys.executable, "-m", "twin"]
+    out = subprocess.run(
+        [*twin, "load", "synthetic", "--edges", "600", "--seed", "98", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    dataset = json.loads(out.stdout)["dataset"]
+    try:
+        net = generate_network(600, seed=98)
+        o, d = _pair(net, 2, net.n_nodes - 2)
+        out = subprocess.run(
+            [
+                *twin,
+                "route",
+                "--from",
+                f"{o[0]},{o[1]}",
+                "--to",
+                f"{d[0]},{d[1]}",
+                "--preset",
+                "container40hc",
+                "--height",
+                "4.2",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        assert "length (m)" in out.stdout and "420 cm" in out.stdout
+        out = subprocess.run(
+            [*twin, "route", "--from", "1,2,3", "--to", f"{d[0]},{d[1]}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 2 and "LON,LAT" in out.stderr
+        out = subprocess.run(
+            [
+                *twin,
+                "route",
+                "--from",
+                f"{o[0]},{o[1]}",
+                "--to",
+                f"{d[0]},{d[1]}",
+                "--height",
+                "-3",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 2 and "height_cm" in out.stderr
+        s = net.structures[0]
+        out = subprocess.run(
+            [*twin, "limits", "near", f"{s.lon},{s.lat}", "--radius", "30", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["structures"][0]["external_id"] == s.external_id
+    finally:
+        with engine.begin() as conn:
+            for t, col in (
+                ("asset", "source"),
+                ("road_edge", "source"),
+                ("road_node", "attrs"),
+                ("road", "source"),
+            ):
+                conn.execute(text(f"DELETE FROM {t} WHERE {col}->>'dataset' = :d"), {"d": dataset})

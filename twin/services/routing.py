@@ -1,0 +1,630 @@
+"""Route checks and limit lookups: the shell around ``road_network``.
+
+Public interface (stable; other services rely on it):
+
+- :func:`compile_graph` ``(conn)`` -- compile the routing graph from PostGIS.
+- :func:`get_graph` ``(settings, conn=None)`` -- the current compiled graph: kept in
+  memory per database, reloaded when the network's fingerprint changes (checked at most
+  every ``settings.graph_check_interval_s`` seconds, or at once after :func:`invalidate`),
+  read from the snapshot in ``settings.snapshot_dir`` at start-up, and served from memory
+  or the snapshot while the database is down.
+- :func:`invalidate` ``(settings=None)`` -- call after changing limits, closures or edges
+  (e.g. approving a condition limit); the next :func:`get_graph` re-checks the database.
+- :func:`check_route` / :func:`check_routes` -- a route check on a graph (pure; take a
+  :class:`road_network.route.RouteOptions`, whose ``blocked`` arcs and a modified graph
+  copy serve what-if scenarios without touching the database), errors mapped to the
+  twin's error tree.
+- limit lookups: :func:`limits_in_bbox`, :func:`limits_near`, :func:`limits_on_road`,
+  :func:`structure_by_id`, :func:`blocking_on_road`.
+
+Effective per-arc limit = min of the edge's own ``max_*`` columns and the *approved*
+``structure_limit`` rows of the assets linked to it through ``asset_edge`` (direction of
+both the link and the limit respected; ``proposed``/``rejected`` rows are ignored).
+Assets in ``closed`` or ``decommissioned`` state block their edges. A limit row without a
+value (and not ``unlimited``) is an *unknown* limit; so is a tunnel, underpass or height
+restrictor linked to edges without any height row. Bridges without a weight row are not
+flagged (most OSM bridges carry no limit and are open to legal vehicles).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from road_network.graph import LIMIT_NONE, LIMIT_UNITS, CompiledGraph, EdgeInput
+from road_network.graph import build_graph as _build
+from road_network.route import (
+    CannotLeaveError,
+    NoRouteError,
+    RouteCheck,
+    RouteError,
+    RouteOptions,
+    SnapError,
+)
+from road_network.route import check_route as _check_route
+from road_network.route import check_routes as _check_routes
+from road_network.vehicle import VehicleError, VehicleProfile
+from twin.errors import InputError, NoRoute, NotFound, TwinError, Unavailable
+from twin.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_NAME = "network.npz"
+CHECK_INTERVAL_S = 5.0
+_EDGE_LIMIT_COLUMNS = {
+    "height": "max_height_cm",
+    "width": "max_width_cm",
+    "length": "max_length_cm",
+    "weight": "max_weight_kg",
+    "axle_load": "max_axle_load_kg",
+}
+_CONDITIONAL_KEYS = {
+    "maxheight": "height",
+    "maxwidth": "width",
+    "maxlength": "length",
+    "maxweight": "weight",
+    "maxaxleload": "axle_load",
+}
+_HEIGHT_STRUCTURES = ("tunnel", "underpass", "height_restrictor")
+
+
+# --------------------------------------------------------------------------- compile
+def network_version(conn: Connection) -> str:
+    """A fingerprint of everything routing depends on (edges, limits, links, asset states).
+
+    Aggregates over the tables (about 20-50 ms on 100k edges), so :func:`get_graph` calls
+    it at most every few seconds.
+    """
+    row = conn.execute(
+        text(
+            """
+            SELECT
+              (SELECT concat_ws(':', count(*), max(id), sum(hashtextextended(concat_ws(',',
+                 source_node, target_node, length_m, speed_kmh, oneway, max_height_cm,
+                 max_width_cm, max_length_cm, max_weight_kg, max_axle_load_kg, hgv, hazmat,
+                 tunnel_category, conditional::text), 0) % 1000000007))
+               FROM road_edge),
+              (SELECT concat_ws(':', count(*), sum(hashtextextended(concat_ws(',', id,
+                 asset_id, kind, value, unlimited, status, direction, conditional, valid_from,
+                 valid_to), 0) % 1000000007)) FROM structure_limit),
+              (SELECT concat_ws(':', count(*), sum(hashtextextended(concat_ws(',', asset_id,
+                 edge_id, direction), 0) % 1000000007)) FROM asset_edge),
+              (SELECT concat_ws(':', count(*), sum(hashtextextended(concat_ws(',', a.id,
+                 a.lifecycle_state, a.kind, a.external_id), 0) % 1000000007))
+               FROM asset a WHERE EXISTS (SELECT 1 FROM asset_edge ae WHERE ae.asset_id = a.id)),
+              (SELECT count(*) FROM road_node)
+            """
+        )
+    ).one()
+    return hashlib.sha1("|".join(str(x) for x in row).encode()).hexdigest()[:16]
+
+
+def compile_graph(
+    conn: Connection, *, landmarks: int = 16, version: str | None = None
+) -> CompiledGraph:
+    """Compile the routing graph from the database on ``conn``.
+
+    Raises
+    ------
+    NotFound
+        The database holds no road edges.
+    """
+    import shapely
+
+    version = version or network_version(conn)
+    nodes = conn.execute(text("SELECT id, ST_X(geom), ST_Y(geom) FROM road_node ORDER BY id")).all()
+    cols = ", ".join(_EDGE_LIMIT_COLUMNS.values())
+    rows = conn.execute(
+        text(
+            f"SELECT e.id, e.source_node, e.target_node, e.length_m, e.speed_kmh, e.oneway, "
+            f"{cols}, e.hgv, e.hazmat, e.tunnel_category, e.conditional, e.name, "
+            f"COALESCE(r.code, e.ref), ST_AsBinary(e.geom) "
+            f"FROM road_edge e LEFT JOIN road r ON r.id = e.road_id ORDER BY e.id"
+        )
+    ).all()
+    if not rows:
+        raise NotFound(
+            "the database holds no road network (road_edge is empty)",
+            hint="load one: twin load osm FILE, twin load sample or twin load synthetic",
+        )
+    cols_t = list(zip(*rows, strict=True))
+    geoms = shapely.from_wkb([bytes(b) for b in cols_t[-1]])
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(np.bincount(idx, minlength=len(rows)), out=offsets[1:])
+    limits = {}
+    for i, kind in enumerate(_EDGE_LIMIT_COLUMNS):
+        v = np.array([LIMIT_NONE if x is None else int(x) for x in cols_t[6 + i]], np.int64)
+        limits[kind] = v
+    hgv, hazmat, tunnel, cond_json = cols_t[11], cols_t[12], cols_t[13], cols_t[14]
+    conditional: list[tuple[int, str, int, str | None]] = []
+    for e, c in enumerate(cond_json):
+        if c:
+            conditional.extend(_edge_conditionals(e, c))
+    edges = EdgeInput(
+        ids=np.array(cols_t[0], np.int64),
+        source=np.array(cols_t[1], np.int64),
+        target=np.array(cols_t[2], np.int64),
+        length_m=np.array(cols_t[3], np.float64),
+        speed_kmh=np.array(cols_t[4], np.float64),
+        oneway=np.array([bool(x) for x in cols_t[5]]),
+        geom_offsets=offsets,
+        geom_lon=coords[:, 0].copy(),
+        geom_lat=coords[:, 1].copy(),
+        road_code=list(cols_t[16]),
+        name=list(cols_t[15]),
+        limits=limits,
+        hgv_no=np.array([x in ("no", "destination") for x in hgv]),
+        hazmat_no=np.array([x == "no" for x in hazmat]),
+        tunnel_rank=np.array([0 if not x else "ABCDE".index(x) for x in tunnel], np.int8),
+        conditional=conditional,
+    )
+    structures = _structures(conn)
+    ids = np.array([n[0] for n in nodes], np.int64)
+    return _build(
+        ids,
+        np.array([n[1] for n in nodes], np.float64),
+        np.array([n[2] for n in nodes], np.float64),
+        edges,
+        structures=structures,
+        version=version,
+        landmarks=landmarks,
+    )
+
+
+def _edge_conditionals(e: int, cond: dict[str, Any]) -> list[tuple[int, str, int, str | None]]:
+    """Edge-own ``:conditional`` limits as written by the OSM loader:
+    ``{"maxweight:conditional": [{"condition", "status", "value"}]}``."""
+    out = []
+    for key, items in cond.items():
+        kind = _CONDITIONAL_KEYS.get(str(key).split(":")[0])
+        if kind is None or not isinstance(items, list):
+            continue
+        for it in items:
+            v = it.get("value") if isinstance(it, dict) else None
+            if isinstance(v, int | float) and v > 0:
+                out.append((e, kind, int(v), it.get("condition")))
+    return out
+
+
+def _structures(conn: Connection) -> list[dict[str, Any]]:
+    """Assets linked to edges with their approved limits and links."""
+    assets = conn.execute(
+        text(
+            "SELECT a.id, a.external_id, a.kind, COALESCE(a.name_en, a.name_zh), a.road_code, "
+            "a.stake_m, ST_X(ST_PointOnSurface(a.geom)), ST_Y(ST_PointOnSurface(a.geom)), "
+            "a.lifecycle_state FROM asset a "
+            "WHERE EXISTS (SELECT 1 FROM asset_edge ae WHERE ae.asset_id = a.id) ORDER BY a.id"
+        )
+    ).all()
+    out: dict[int, dict[str, Any]] = {}
+    for a in assets:
+        out[int(a[0])] = {
+            "id": int(a[0]),
+            "external_id": a[1],
+            "kind": a[2],
+            "name": a[3],
+            "road_code": a[4],
+            "stake_m": a[5],
+            "lon": a[6],
+            "lat": a[7],
+            "state": a[8],
+            "limits": [],
+            "edges": [],
+        }
+    for r in conn.execute(
+        text(
+            "SELECT asset_id, kind, value, unlimited, direction, conditional, valid_from, "
+            "valid_to FROM structure_limit WHERE status = 'approved' ORDER BY id"
+        )
+    ):
+        s = out.get(int(r[0]))
+        if s is None or r[1] not in LIMIT_UNITS or r[3]:
+            continue  # not linked, non-numeric kind, or explicitly unlimited
+        s["limits"].append(
+            {
+                "kind": r[1],
+                "value": None if r[2] is None else int(r[2]),
+                "direction": r[4] or "both",
+                "conditional": r[5],
+                "valid_from": None if r[6] is None else r[6].isoformat(),
+                "valid_to": None if r[7] is None else r[7].isoformat(),
+            }
+        )
+    for r in conn.execute(text("SELECT asset_id, edge_id, direction FROM asset_edge")):
+        s = out.get(int(r[0]))
+        if s is not None:
+            s["edges"].append((int(r[1]), r[2] or "both"))
+    for s in out.values():
+        if s["kind"] in _HEIGHT_STRUCTURES and not any(x["kind"] == "height" for x in s["limits"]):
+            s["limits"].append(
+                {"kind": "height", "value": None, "direction": "both", "implied": True}
+            )
+    return list(out.values())
+
+
+# --------------------------------------------------------------------------- store
+@dataclass
+class GraphStore:
+    """The compiled graph of one database, kept in memory and in a snapshot file."""
+
+    snapshot: Path
+    check_interval_s: float = CHECK_INTERVAL_S
+    graph: CompiledGraph | None = None
+    checked_at: float = 0.0
+    stale: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invalidate(self) -> None:
+        """Re-check the database on the next :meth:`get`."""
+        self.checked_at = 0.0
+
+    def get(self, conn: Connection | None, *, connect: Any = None) -> CompiledGraph:
+        """The current graph (see the module docstring)."""
+        g = self.graph
+        if g is not None and time.monotonic() - self.checked_at < self.check_interval_s:
+            return g
+        with self.lock:
+            g = self.graph
+            if g is not None and time.monotonic() - self.checked_at < self.check_interval_s:
+                return g
+            try:
+                if conn is None:
+                    if connect is None:
+                        raise Unavailable("no database connection to compile the route graph")
+                    with connect() as c:
+                        return self._refresh(c)
+                return self._refresh(conn)
+            except (OperationalError, Unavailable) as exc:
+                return self._fallback(exc)
+
+    def _refresh(self, conn: Connection) -> CompiledGraph:
+        version = network_version(conn)
+        g = self.graph
+        if g is None and self.snapshot.exists():
+            g = _load_snapshot(self.snapshot)
+        if g is None or g.version != version:
+            t0 = time.perf_counter()
+            g = compile_graph(conn, version=version)
+            log.info("route graph compiled in %.2f s (%d arcs)", time.perf_counter() - t0, g.n_arcs)
+            try:
+                g.save(self.snapshot)
+            except OSError as exc:  # a read-only home must not stop routing
+                log.warning("cannot write the graph snapshot %s: %s", self.snapshot, exc)
+        self.graph = g
+        self.stale = False
+        self.checked_at = time.monotonic()
+        return g
+
+    def _fallback(self, exc: Exception) -> CompiledGraph:
+        if self.graph is None and self.snapshot.exists():
+            self.graph = _load_snapshot(self.snapshot)
+        if self.graph is None:
+            raise Unavailable(
+                f"the database is unreachable and there is no graph snapshot at {self.snapshot}",
+                hint="start the database (twin db up) once so the graph can be compiled",
+            ) from exc
+        log.warning("database unreachable; route checks served from the snapshot: %s", exc)
+        self.stale = True
+        self.checked_at = time.monotonic()
+        return self.graph
+
+
+def _load_snapshot(path: Path) -> CompiledGraph | None:
+    try:
+        return CompiledGraph.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring unreadable graph snapshot %s: %s", path, exc)
+        return None
+
+
+_stores: dict[Path, GraphStore] = {}
+_stores_lock = threading.Lock()
+
+
+def graph_store(settings: Settings) -> GraphStore:
+    """The process-wide store for ``settings`` (one per snapshot path)."""
+    path = settings.snapshot_dir / SNAPSHOT_NAME
+    with _stores_lock:
+        store = _stores.get(path)
+        if store is None:
+            store = GraphStore(snapshot=path)
+            _stores[path] = store
+        return store
+
+
+def get_graph(settings: Settings, conn: Connection | None = None) -> CompiledGraph:
+    """The current compiled graph for ``settings``' database (see the module docstring).
+
+    Parameters
+    ----------
+    settings:
+        Settings (snapshot location, database).
+    conn:
+        A connection to check/compile with; when None one is opened from the settings'
+        engine if needed.
+
+    Raises
+    ------
+    Unavailable
+        The database is down and there is no snapshot.
+    NotFound
+        The database has no road network.
+    """
+    from twin import db as dbm
+
+    def connect() -> Any:
+        try:
+            return dbm.get_engine(settings).connect()
+        except TwinError:
+            raise
+        except Exception as exc:
+            raise Unavailable(f"cannot reach the database: {exc}") from exc
+
+    return graph_store(settings).get(conn, connect=connect)
+
+
+def invalidate(settings: Settings | None = None) -> None:
+    """Make the next :func:`get_graph` re-check the database (all stores when None)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+    for s in stores:
+        if settings is None or s.snapshot == settings.snapshot_dir / SNAPSHOT_NAME:
+            s.invalidate()
+
+
+# --------------------------------------------------------------------------- checks
+def check_route(
+    graph: CompiledGraph,
+    vehicle: VehicleProfile,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    options: RouteOptions | None = None,
+    *,
+    geometry: bool = True,
+) -> dict[str, Any]:
+    """A route check as a JSON-ready dict; errors mapped to :mod:`twin.errors`.
+
+    Raises
+    ------
+    InputError
+        Bad coordinates/options, or a point beyond the snap radius.
+    NoRoute
+        No legal route, or an origin/destination enclosed by restricted edges; ``details``
+        carries the blocking structures.
+    """
+    try:
+        res = _check_route(graph, vehicle, origin, destination, options)
+    except (RouteError, VehicleError) as exc:
+        raise map_error(exc) from exc
+    return _answer(graph, res, geometry=geometry)
+
+
+def check_routes(
+    graph: CompiledGraph,
+    vehicle: VehicleProfile,
+    pairs: Sequence[tuple[tuple[float, float], tuple[float, float]]],
+    options: RouteOptions | None = None,
+    *,
+    geometry: bool = False,
+) -> list[dict[str, Any]]:
+    """A batch of OD pairs: one dict per pair, either an answer or ``{"error": ...}``."""
+    try:
+        results = _check_routes(graph, vehicle, pairs, options)
+    except (RouteError, VehicleError) as exc:
+        raise map_error(exc) from exc
+    out: list[dict[str, Any]] = []
+    for r in results:
+        if isinstance(r, RouteCheck):
+            out.append(_answer(graph, r, geometry=geometry))
+        else:
+            out.append(map_error(r).to_dict())
+    return out
+
+
+def _answer(graph: CompiledGraph, res: RouteCheck, *, geometry: bool) -> dict[str, Any]:
+    body = res.to_dict(graph, geometry=geometry)
+    body["graph_version"] = graph.version
+    return body
+
+
+def map_error(exc: Exception) -> TwinError:
+    """The twin error for a core routing/vehicle error."""
+    field_name = getattr(exc, "field", None)
+    details = getattr(exc, "details", None)
+    if isinstance(exc, CannotLeaveError | NoRouteError):
+        return NoRoute(str(exc), details=details)
+    if isinstance(exc, SnapError):
+        return InputError(
+            str(exc),
+            hint="move the point onto a road or raise snap_radius_m",
+            details={"field": field_name, **(details or {})},
+        )
+    if isinstance(exc, RouteError | VehicleError):
+        return InputError(str(exc), details={"field": field_name})
+    return TwinError(str(exc))
+
+
+# --------------------------------------------------------------------------- lookups
+_LIMITS_JSON = """
+    COALESCE((SELECT json_agg(json_build_object(
+        'id', l.id, 'kind', l.kind, 'value', l.value, 'value_text', l.value_text,
+        'unlimited', l.unlimited, 'status', l.status, 'direction', l.direction,
+        'conditional', l.conditional, 'source_kind', l.source_kind,
+        'unit', CASE WHEN l.kind IN ('height','width','length') THEN 'cm'
+                     WHEN l.kind IN ('weight','axle_load') THEN 'kg' END) ORDER BY l.id)
+      FROM structure_limit l WHERE l.asset_id = a.id), '[]'::json)
+"""
+_SELECT = f"""
+    SELECT a.id, a.external_id, a.kind, a.name_zh, a.name_en, a.road_code, a.stake_m,
+           ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat,
+           a.lifecycle_state, {_LIMITS_JSON} AS limits
+    FROM asset a
+"""
+_HAS_LIMIT = "EXISTS (SELECT 1 FROM structure_limit l0 WHERE l0.asset_id = a.id)"
+
+
+def _rows(
+    conn: Connection, where: str, params: dict[str, Any], *, order: str, limit: int
+) -> list[dict[str, Any]]:
+    if not 1 <= limit <= 10_000:
+        raise InputError(f"limit={limit}: must be within 1..10000")
+    sql = f"{_SELECT} WHERE {where} AND {_HAS_LIMIT} ORDER BY {order} LIMIT :limit"
+    try:
+        rows = conn.execute(text(sql), {**params, "limit": limit}).mappings().all()
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError):
+            raise
+        raise InputError(f"invalid lookup: {str(exc.orig).splitlines()[0]}") from exc
+    return [dict(r) for r in rows]
+
+
+def _check_lonlat(lon: float, lat: float, name: str = "") -> None:
+    if not (np.isfinite(lon) and -180 <= lon <= 180):
+        raise InputError(f"{name}lon={lon}: must be within -180..180 degrees")
+    if not (np.isfinite(lat) and -90 <= lat <= 90):
+        raise InputError(f"{name}lat={lat}: must be within -90..90 degrees")
+
+
+def limits_in_bbox(
+    conn: Connection,
+    bbox: tuple[float, float, float, float],
+    *,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Structures with limits inside ``bbox`` = (min_lon, min_lat, max_lon, max_lat)."""
+    x0, y0, x1, y1 = bbox
+    _check_lonlat(x0, y0, "bbox min ")
+    _check_lonlat(x1, y1, "bbox max ")
+    if x0 >= x1 or y0 >= y1:
+        raise InputError(
+            f"bbox={list(bbox)}: min must be below max (min_lon,min_lat,max_lon,max_lat)"
+        )
+    return _rows(
+        conn,
+        "a.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)",
+        {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
+        order="a.id",
+        limit=limit,
+    )
+
+
+def limits_near(
+    conn: Connection, lon: float, lat: float, *, radius_m: float, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Structures with limits within ``radius_m`` metres of (lon, lat), nearest first."""
+    _check_lonlat(lon, lat)
+    if not (np.isfinite(radius_m) and 0 < radius_m <= 100_000):
+        raise InputError(f"radius_m={radius_m}: must be within (0, 100000] m")
+    # bounding box in degrees for the index, exact metres on the geography
+    dlat = radius_m / 110_000.0
+    dlon = radius_m / (110_000.0 * max(0.01, float(np.cos(np.radians(lat)))))
+    return _rows(
+        conn,
+        "a.geom && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)"
+        " AND ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)",
+        {"lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "r": radius_m},
+        order="a.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)",
+        limit=limit,
+    )
+
+
+def limits_on_road(
+    conn: Connection,
+    road_code: str,
+    *,
+    stake_from_m: float | None = None,
+    stake_to_m: float | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Structures with limits on road ``road_code`` between two stakes (metres)."""
+    if not road_code or len(road_code) > 32:
+        raise InputError(f"road_code={road_code!r}: must be 1..32 characters")
+    lo = -1e12 if stake_from_m is None else stake_from_m
+    hi = 1e12 if stake_to_m is None else stake_to_m
+    if lo > hi:
+        raise InputError(f"stake range {stake_from_m}..{stake_to_m} m: from must not exceed to")
+    return _rows(
+        conn,
+        "a.road_code = :code AND COALESCE(a.stake_m, 0) BETWEEN :lo AND :hi",
+        {"code": road_code, "lo": lo, "hi": hi},
+        order="a.stake_m NULLS LAST, a.id",
+        limit=limit,
+    )
+
+
+def structure_by_id(conn: Connection, ident: str | int) -> dict[str, Any]:
+    """One structure (asset) with its limits and governed edges, by id or external id."""
+    where = "a.external_id = :x"
+    params: dict[str, Any] = {"x": str(ident)}
+    if isinstance(ident, int) or str(ident).isdigit():
+        where = "(a.id = :i OR a.external_id = :x)"
+        params["i"] = int(ident)
+    row = conn.execute(text(f"{_SELECT} WHERE {where} LIMIT 1"), params).mappings().first()
+    if row is None:
+        raise NotFound(f"structure {ident!r} not found (give an asset id or external id)")
+    out = dict(row)
+    out["edges"] = [
+        {"edge_id": int(e), "direction": d}
+        for e, d in conn.execute(
+            text("SELECT edge_id, direction FROM asset_edge WHERE asset_id = :a ORDER BY edge_id"),
+            {"a": out["id"]},
+        )
+    ]
+    return out
+
+
+def blocking_on_road(
+    conn: Connection, road_code: str, vehicle: VehicleProfile, *, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Structures on ``road_code`` whose approved limits the vehicle exceeds (or that are
+    closed), each with ``violated`` = [{kind, limit, vehicle, unit}]."""
+    rows = limits_on_road(conn, road_code, limit=limit)
+    out = []
+    for r in rows:
+        violated: list[dict[str, Any]] = []
+        if r["lifecycle_state"] in ("closed", "decommissioned"):
+            violated.append({"kind": "closed", "limit": None, "vehicle": None, "unit": None})
+        for lim in r["limits"]:
+            if lim["status"] != "approved" or lim["kind"] not in LIMIT_UNITS:
+                continue
+            if lim["value"] is not None and lim["value"] < vehicle.value(lim["kind"]):
+                violated.append(
+                    {
+                        "kind": lim["kind"],
+                        "limit": lim["value"],
+                        "vehicle": vehicle.value(lim["kind"]),
+                        "unit": LIMIT_UNITS[lim["kind"]],
+                    }
+                )
+        if violated:
+            out.append({**r, "violated": violated})
+    return out
+
+
+__all__ = [
+    "GraphStore",
+    "blocking_on_road",
+    "check_route",
+    "check_routes",
+    "compile_graph",
+    "get_graph",
+    "graph_store",
+    "invalidate",
+    "limits_in_bbox",
+    "limits_near",
+    "limits_on_road",
+    "map_error",
+    "network_version",
+    "structure_by_id",
+]
