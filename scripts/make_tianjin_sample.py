@@ -586,6 +586,11 @@ class Sample:
             if a.role == "road" and a.level <= 0 and "canal" in first_en.lower():
                 tags["maxweight"] = rng.choice(["10", "13", "15", "20", "8"])
                 tags["maxaxleload"] = rng.choice(["6", "7", "10"])
+            elif rng.random() < 0.55 and (a.level >= 1 or a.tags.get("highway") == "trunk"):
+                # expressway structures: mostly above the legal 49 t, a few bottlenecks
+                tags["maxweight"] = rng.choice(["55", "49", "55", "40"])
+                if rng.random() < 0.7:
+                    tags["maxaxleload"] = rng.choice(["14", "13"])
             elif rng.random() < 0.55:
                 tags["maxweight"] = rng.choice(["55", "49", "40", "30", "20 t", "36"])
                 if rng.random() < 0.7:
@@ -1291,9 +1296,9 @@ def port_register(s: Sample, rng: random.Random) -> list[list[str]]:
         st, n = lo + 400, 0
         while st < hi - 100:
             n += 1
-            kind = rng.choice(["限速标志", "限高标志", "限重标志", "指路标志"])
-            h = "4.5" if kind == "限高标志" else ""
-            w = rng.choice(["49", "55"]) if kind == "限重标志" else ""
+            # signs announce limits; the limits themselves belong to the structures
+            kind = rng.choice(["限速标志 80", "限高标志 5.0m", "限重标志 49t", "指路标志"])
+            h = w = ""
             rows.append(
                 [
                     f"SGN-{code}-{n:03d}",
@@ -1336,7 +1341,7 @@ def port_register(s: Sample, rng: random.Random) -> list[list[str]]:
             )
             st += 1000
         if code == "S40":
-            for n, (stake, h) in enumerate(((2350, "4.2"), (5100, "3.8"), (9800, "4.5")), 1):
+            for n, (stake, h) in enumerate(((2350, "5.0"), (5100, "4.5"), (9800, "4.8")), 1):
                 rows.append(
                     [
                         f"UPS-{code}-{n:02d}",
@@ -1402,7 +1407,10 @@ def bridge_register(
             else (owners[3] if hw in ("tertiary", "unclassified") else owners[2])
         )
         # some register limits differ from the OSM tags: the register is newer
-        w = "" if r.random() < 0.6 else r.choice(["30", "40", "20t"])
+        if hw in ("motorway", "trunk"):
+            w = "" if r.random() < 0.8 else r.choice(["49", "40"])
+        else:
+            w = "" if r.random() < 0.6 else r.choice(["30", "40", "20t"])
         axle = "" if not w else r.choice(["10", "13"])
         rows.append(
             [
