@@ -253,11 +253,10 @@ def _trip(
     row["after"] = _summary(applied.graph, after)
     if isinstance(before, RouteError):
         row["status"] = "blocked_before"
+        row.update(_why(before))
     elif isinstance(after, RouteError):
         row["status"] = "cut_off"
-        row["reason"] = str(after)
-        details = getattr(after, "details", None)
-        row["blocking"] = (details or {}).get("blocking", []) if isinstance(details, dict) else []
+        row.update(_why(after))
     elif (moved := _moved_endpoint(before, after)) is not None:
         row["status"] = "cut_off"
         row["reason"] = moved
@@ -269,6 +268,12 @@ def _trip(
         row["detour_m"] = round(d_m, 1)
         row["detour_s"] = round(d_s, 1)
     return row
+
+
+def _why(exc: RouteError) -> dict[str, Any]:
+    details = getattr(exc, "details", None)
+    blocking = details.get("blocking", []) if isinstance(details, dict) else []
+    return {"reason": str(exc), "blocking": blocking}
 
 
 def _moved_endpoint(
