@@ -37,7 +37,20 @@ from _common import ROOT, SHARED_DATA, cpu_info, emit, peak_rss_mb
 FILES = ("AC20-FZK-Haus.ifc", "duplex.ifc")
 
 
+def _preload() -> None:
+    """Import the heavy modules before timing, in both workers alike."""
+    import ifcopenshell
+    import ifcopenshell.geom
+    import ifcopenshell.util.element
+    import ifcopenshell.util.geolocation
+    import ifcopenshell.util.unit  # noqa: F401
+    import numpy  # noqa: F401
+    import pyproj  # noqa: F401
+    import shapely  # noqa: F401
+
+
 def _worker_iterator(path: Path, threads: int) -> dict[str, Any]:
+    _preload()
     import ifcopenshell
     import numpy as np
 
@@ -55,6 +68,7 @@ def _worker_iterator(path: Path, threads: int) -> dict[str, Any]:
 
 
 def _worker_import(path: Path, threads: int) -> dict[str, Any]:
+    _preload()
     from twin import db as dbm
     from twin.services import bim
     from twin.settings import Settings
@@ -81,7 +95,16 @@ def _worker_import(path: Path, threads: int) -> dict[str, Any]:
 
 
 def _run_child(kind: str, path: Path, threads: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", kind, "--file", str(path), "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--file",
+        str(path),
+        "--threads",
+        str(threads),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=1800)
     if res.returncode != 0:
         raise SystemExit(f"{kind} worker failed on {path.name}:\n{res.stderr[-2000:]}")
@@ -107,8 +130,10 @@ def main() -> None:
     if missing:
         raise SystemExit(f"shared IFC files missing: {', '.join(map(str, missing))}")
     threads = args.threads
-    print(f"IFC import vs bare IfcOpenShell geometry iterator; {cpu_info()}, threads={threads}, "
-          f"{args.repeat} repeats, medians")
+    print(
+        f"IFC import vs bare IfcOpenShell geometry iterator; {cpu_info()}, threads={threads}, "
+        f"{args.repeat} repeats, medians"
+    )
     per_file: dict[str, Any] = {}
     for p in paths:
         runs: dict[str, list[dict[str, Any]]] = {"iterator": [], "import": []}

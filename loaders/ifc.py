@@ -259,7 +259,11 @@ def _first_lines(path: Path, ids: list[int]) -> dict[int, int]:
         for lineno, raw in enumerate(fh, start=1):
             line = _STR_RE.sub(b"''", raw)
             for i, pat in pats.items():
-                if i not in found and pat.search(line) and not re.match(rb"\s*#" + str(i).encode() + rb"\s*=", line):
+                if (
+                    i not in found
+                    and pat.search(line)
+                    and not re.match(rb"\s*#" + str(i).encode() + rb"\s*=", line)
+                ):
                     found[i] = lineno
             if len(found) == len(pats):
                 break
@@ -488,7 +492,9 @@ _FORCE_TO_KG = 1.0 / 9.80665
 _NUM_UNIT_RE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z]*)\s*$")
 
 
-def find_limit_candidates(f: ifcopenshell.file, info: ModelInfo) -> list[LimitCandidate]:
+def find_limit_candidates(
+    f: ifcopenshell.file, info: ModelInfo, *, elements: list[ElementRecord] | None = None
+) -> list[LimitCandidate]:
     """Clearances and design loads in property sets and quantities of any product.
 
     Values keep their IFC measure type so units convert correctly: lengths in the
@@ -496,54 +502,69 @@ def find_limit_candidates(f: ifcopenshell.file, info: ModelInfo) -> list[LimitCa
     newtons to kilograms; text such as ``'5.0 m'`` or ``'55 t'`` is parsed; anything
     else (a load class like 'City-A') is returned with ``value=None`` so the report shows
     it, but it is never turned into a limit.
+
+    With ``elements`` (from :func:`iter_elements`), a model none of whose property
+    names match is answered without touching the file again.
     """
+    if elements is not None and not _any_limit_name(elements):
+        return []
+    # Find the few matching properties first (one pass over property entities in C++),
+    # then walk up to their property sets and products through inverse references.
     out: list[LimitCandidate] = []
-    for rel in f.by_type("IfcRelDefinesByProperties"):
-        pdef = rel.RelatingPropertyDefinition
-        if pdef is None:
+    for prop in _matching_properties(f):
+        kind = LIMIT_PROPERTY_NAMES[_norm(prop.Name)]
+        measure, raw_value = _measure_and_value(prop)
+        if raw_value is None:
             continue
-        items = _limit_items(pdef)
-        if not items:
-            continue
-        for obj in rel.RelatedObjects or ():
-            if not obj.is_a("IfcProduct"):
+        value = _convert(kind, measure, raw_value, info)
+        for pdef in f.get_inverse(prop):
+            if not (pdef.is_a("IfcPropertySet") or pdef.is_a("IfcElementQuantity")):
                 continue
-            for kind, prop, measure, raw_value in items:
-                value = _convert(kind, measure, raw_value, info)
-                out.append(
-                    LimitCandidate(
-                        kind=kind,
-                        value=value,
-                        raw=str(raw_value),
-                        global_id=obj.GlobalId,
-                        ifc_class=obj.is_a(),
-                        pset=pdef.Name or "",
-                        prop=prop,
-                        measure=measure,
+            for rel in f.get_inverse(pdef):
+                if not rel.is_a("IfcRelDefinesByProperties"):
+                    continue
+                for obj in rel.RelatedObjects or ():
+                    if not obj.is_a("IfcProduct"):
+                        continue
+                    out.append(
+                        LimitCandidate(
+                            kind=kind,
+                            value=value,
+                            raw=str(raw_value),
+                            global_id=obj.GlobalId,
+                            ifc_class=obj.is_a(),
+                            pset=pdef.Name or "",
+                            prop=prop.Name,
+                            measure=measure,
+                        )
                     )
-                )
+    out.sort(key=lambda c: (c.global_id, c.pset, c.prop))
     return out
 
 
-def _limit_items(pdef: Any) -> list[tuple[str, str, str | None, Any]]:
-    items: list[tuple[str, str, str | None, Any]] = []
-    if pdef.is_a("IfcPropertySet"):
-        for p in pdef.HasProperties or ():
-            if not p.is_a("IfcPropertySingleValue") or p.NominalValue is None:
-                continue
-            kind = LIMIT_PROPERTY_NAMES.get(_norm(p.Name))
-            if kind:
-                items.append((kind, p.Name, p.NominalValue.is_a(), p.NominalValue.wrappedValue))
-    elif pdef.is_a("IfcElementQuantity"):
-        for q in pdef.Quantities or ():
-            kind = LIMIT_PROPERTY_NAMES.get(_norm(q.Name))
-            if not kind:
-                continue
-            if q.is_a("IfcQuantityLength"):
-                items.append((kind, q.Name, "IfcLengthMeasure", q.LengthValue))
-            elif q.is_a("IfcQuantityWeight"):
-                items.append((kind, q.Name, "IfcMassMeasure", q.WeightValue))
-    return items
+def _any_limit_name(elements: list[ElementRecord]) -> bool:
+    seen: set[str] = set()
+    for e in elements:
+        for group in (e.psets, e.quantities):
+            for props in group.values():
+                seen.update(props)
+    return any(_norm(n) in LIMIT_PROPERTY_NAMES for n in seen)
+
+
+def _matching_properties(f: ifcopenshell.file) -> Iterator[Any]:
+    for cls in ("IfcPropertySingleValue", "IfcQuantityLength", "IfcQuantityWeight"):
+        for p in f.by_type(cls):
+            if _norm(p.Name) in LIMIT_PROPERTY_NAMES:
+                yield p
+
+
+def _measure_and_value(prop: Any) -> tuple[str | None, Any]:
+    if prop.is_a("IfcPropertySingleValue"):
+        nv = prop.NominalValue
+        return (nv.is_a(), nv.wrappedValue) if nv is not None else (None, None)
+    if prop.is_a("IfcQuantityLength"):
+        return "IfcLengthMeasure", prop.LengthValue
+    return "IfcMassMeasure", prop.WeightValue
 
 
 def _norm(name: str | None) -> str:

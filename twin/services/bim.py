@@ -210,7 +210,7 @@ def import_ifc(
                     "LON,LAT --rotation DEG --elevation M",
                 )
 
-        candidates = ifc_core.find_limit_candidates(f, info)
+        candidates = ifc_core.find_limit_candidates(f, info, elements=elements)
         georef_json = {
             **georef.as_dict(),
             "anchor": anchor_info,
