@@ -104,6 +104,19 @@ def _print(result: dict[str, Any]) -> None:
             f"{r['detour_s'] / 60:.1f}" if "detour_s" in r else "-",
         )
     console.print(t)
+    for r in result["trips"]:
+        if r["status"] in ("cut_off", "blocked_before") and r.get("reason"):
+            first = (r.get("blocking") or [{}])[0]
+            what = ", ".join(
+                f"{v['kind']} {v['limit']} {v.get('unit') or ''} < {v['vehicle']}"
+                for v in first.get("violated", [])
+                if v.get("limit") is not None
+            )
+            where = first.get("name") or first.get("external_id")
+            console.print(
+                f"[yellow]{r['name']}[/]: {r['reason']}"
+                + (f"; first: {where} ({what})" if where else "")
+            )
     cut = [
         v for v in result["villages"] if v["car_reachable_before"] and not v["car_reachable_after"]
     ]
