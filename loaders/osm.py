@@ -120,7 +120,23 @@ _ONEWAY_FWD = {"yes", "true", "1"}
 _ONEWAY_REV = {"-1", "reverse"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _KEEP_PREFIXES = ("max", "hgv", "hazmat", "name", "bridge", "tunnel")
+#: keys read one by one (cheap in pyosmium); a way whose tags are all among them skips
+#: the full tag iteration, which costs ~15x more per tag (pyosmium builds a Python
+#: ``Tag`` for each).
+_COMMON_KEYS = (
+    "highway",
+    "name",
+    "ref",
+    "oneway",
+    "maxspeed",
+    "name:en",
+    "lanes",
+    "surface",
+    "bridge",
+    "layer",
+)
 _KEEP_KEYS = {
+    "area",
     "highway",
     "ref",
     "oneway",
@@ -273,6 +289,19 @@ class _Buffers:
     )
 
 
+def _way_tags(tags: Any) -> dict[str, str]:
+    """The tags we use: by key lookups when they are all common keys, else by iteration."""
+    n = len(tags)
+    out = {}
+    for k in _COMMON_KEYS:
+        v = tags.get(k)
+        if v is not None:
+            out[k] = v
+            if len(out) == n:
+                return out
+    return _keep(tags)
+
+
 def _keep(tags: Any) -> dict[str, str]:
     out = {}
     for t in tags:
@@ -322,12 +351,13 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
                     b.restrictors.append((obj.id, loc.x, loc.y, _keep(tags)))
                 continue
             last = f"way/{obj.id}"
-            tags = obj.tags
-            hw = tags.get("highway")
-            if hw in DRIVABLE and tags.get("area") != "yes" and not _closed_to_motor(tags):
+            otags = obj.tags
+            hw = otags.get("highway")
+            tags = _way_tags(otags) if hw in DRIVABLE else None
+            if tags and tags.get("area") != "yes" and not _closed_to_motor(tags):
                 b.way_ids.append(obj.id)
                 b.way_start.append(len(b.refs))
-                b.way_tags.append(_keep(tags))
+                b.way_tags.append(tags)
                 refs, xs, ys = b.refs, b.xs, b.ys
                 for nr in obj.nodes:
                     refs.append(nr.ref)
@@ -336,9 +366,9 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
                 seen += 1
                 if progress is not None and seen % 5000 == 0:
                     progress("ways", seen)
-            elif tags.get("man_made") == "bridge" and obj.is_closed():
+            elif otags.get("man_made") == "bridge" and obj.is_closed():
                 ring = [(nr.x, nr.y) for nr in obj.nodes]
-                b.bridge_areas.append((obj.id, ring, _keep(tags)))
+                b.bridge_areas.append((obj.id, ring, _keep(otags)))
     except Exception as exc:  # libosmium raises RuntimeError/InvalidLocationError/...
         where = _locate_xml_error(path) if "line" not in str(exc) else None
         where = where or (f"after {last}" if last else None)
@@ -430,15 +460,6 @@ def _oneway(tags: Mapping[str, str]) -> int:
     return 0
 
 
-def _record(report: LoadReport, ref: str, limits: Iterable[TagLimit]) -> None:
-    for t in limits:
-        p = t.parsed
-        if p.status == "unparseable":
-            report.issue("unparseable", t.key).add(f"{ref}: {p.raw!r} ({p.note})")
-        elif p.status == "unknown":
-            report.issue("unknown", t.key).add(f"{ref}: {p.raw!r}")
-
-
 def _applies(direction: str, oneway: int) -> bool:
     """Does a limit with ``direction`` bind an edge travelled with ``oneway``?"""
     if direction == "both" or oneway == 0:
@@ -466,7 +487,26 @@ class _WayAttrs:
     way_limits: list[list[TagLimit]] = field(default_factory=list)
 
 
-def _speed(tags: Mapping[str, str], hw: str, oneway: int, ref: str, report: LoadReport) -> float:
+_Issue = tuple[str, str, str]  # (report section, OSM key, text after the element ref)
+
+
+def _issues(limits: Iterable[TagLimit]) -> list[_Issue]:
+    out: list[_Issue] = []
+    for t in limits:
+        p = t.parsed
+        if p.status == "unparseable":
+            out.append(("unparseable", t.key, f": {p.raw!r} ({p.note})"))
+        elif p.status == "unknown":
+            out.append(("unknown", t.key, f": {p.raw!r}"))
+    return out
+
+
+def _record(report: LoadReport, ref: str, limits: Iterable[TagLimit]) -> None:
+    for section, key, text in _issues(limits):
+        report.issue(section, key).add(ref + text)
+
+
+def _speed(tags: Mapping[str, str], hw: str, oneway: int) -> tuple[float, _Issue | None]:
     keys = ["maxspeed"]
     if oneway == 1:
         keys.insert(0, "maxspeed:forward")
@@ -478,66 +518,112 @@ def _speed(tags: Mapping[str, str], hw: str, oneway: int, ref: str, report: Load
             continue
         p = parse_speed_kmh(raw)
         if p.is_value and p.value:
-            return float(p.value)
+            return float(p.value), None
         if p.status == "unparseable":
-            report.issue("unparseable", key).add(f"{ref}: {raw!r} ({p.note})")
+            return DEFAULT_SPEED_KMH[hw], ("unparseable", key, f": {raw!r} ({p.note})")
         break
-    return DEFAULT_SPEED_KMH[hw]
+    return DEFAULT_SPEED_KMH[hw], None
+
+
+@dataclass(frozen=True)
+class _ParsedWay:
+    highway: str
+    name: str | None
+    ref: str | None
+    road: int
+    oneway: int
+    speed: float
+    limits: list[TagLimit]
+    best: dict[str, float]
+    text: dict[str, str]
+    conditional: dict[str, Any]
+    is_bridge: bool
+    is_tunnel: bool
+    issues: list[_Issue]
+
+
+def _road_of(tags: Mapping[str, str], hw: str, roads: dict[str, dict[str, Any]]) -> int:
+    code = _road_code(tags)
+    if code is None:
+        return -1
+    road = roads.get(code)
+    cls = ROAD_CLASS.get(hw.removesuffix("_link"), "other")
+    if road is None:
+        zh, en = _names(tags)
+        road = {"id": len(roads), "code": code, "name_zh": zh, "name_en": en, "road_class": cls}
+        roads[code] = road
+    elif _CLASS_RANK.get(cls, 99) < _CLASS_RANK.get(road["road_class"], 99):
+        road["road_class"] = cls
+    return int(road["id"])
+
+
+def _parse_way(tags: Mapping[str, str], roads: dict[str, dict[str, Any]]) -> _ParsedWay:
+    hw = tags["highway"]
+    ow = _oneway(tags)
+    speed, speed_issue = _speed(tags, hw, ow)
+    lims = limits_from_tags(tags) + access_from_tags(tags)
+    issues = _issues(lims) + ([speed_issue] if speed_issue else [])
+    best: dict[str, float] = {}
+    cond: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for t in lims:
+        p = t.parsed
+        if t.condition is not None:
+            cond.setdefault(t.key, []).append(
+                {"condition": t.condition, "status": p.status, "value": p.value or p.text}
+            )
+            continue
+        if not _applies(t.direction, ow) or not p.is_value:
+            continue
+        if t.kind in _LIMIT_COLUMNS:
+            col = _LIMIT_COLUMNS[t.kind]
+            best[col] = min(best.get(col, np.inf), float(p.value or np.inf))
+        elif t.direction == "both" or t.kind not in text:
+            text[t.kind] = p.text or ""
+    return _ParsedWay(
+        highway=hw,
+        name=tags.get("name"),
+        ref=tags.get("ref"),
+        road=_road_of(tags, hw, roads),
+        oneway=ow,
+        speed=speed,
+        limits=lims,
+        best=best,
+        text=text,
+        conditional=cond,
+        is_bridge=tags.get("bridge", "no") not in _NO,
+        is_tunnel=tags.get("tunnel", "no") not in _NO,
+        issues=issues,
+    )
 
 
 def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, Any]]) -> _WayAttrs:
+    """Per-way attributes. Ways with identical tags (the segments of one road) are parsed
+    once: the cache makes this linear in distinct tag sets, not in ways."""
     w = _WayAttrs()
+    cache: dict[tuple[tuple[str, str], ...], _ParsedWay] = {}
     for wid, tags in zip(b.way_ids, b.way_tags, strict=True):
-        ref = f"way/{wid}"
-        hw = tags["highway"]
-        ow = _oneway(tags)
-        w.highway.append(hw)
-        w.name.append(tags.get("name"))
-        w.ref.append(tags.get("ref"))
-        code = _road_code(tags)
-        if code is not None:
-            road = roads.get(code)
-            cls = ROAD_CLASS.get(hw.removesuffix("_link"), "other")
-            if road is None:
-                zh, en = _names(tags)
-                road = {"id": len(roads), "code": code, "name_zh": zh, "name_en": en}
-                road["road_class"] = cls
-                roads[code] = road
-            elif _CLASS_RANK.get(cls, 99) < _CLASS_RANK.get(road["road_class"], 99):
-                road["road_class"] = cls
-            w.road.append(road["id"])
-        else:
-            w.road.append(-1)
-        w.oneway.append(ow)
-        w.speed.append(_speed(tags, hw, ow, ref, report))
-        lims = limits_from_tags(tags) + access_from_tags(tags)
-        _record(report, ref, lims)
-        w.way_limits.append(lims)
-        best: dict[str, float] = {}
-        cond: dict[str, Any] = {}
-        text: dict[str, str] = {}
-        for t in lims:
-            p = t.parsed
-            if t.condition is not None:
-                cond.setdefault(t.key, []).append(
-                    {"condition": t.condition, "status": p.status, "value": p.value or p.text}
-                )
-                continue
-            if not _applies(t.direction, ow) or not p.is_value:
-                continue
-            if t.kind in _LIMIT_COLUMNS:
-                col = _LIMIT_COLUMNS[t.kind]
-                best[col] = min(best.get(col, np.inf), float(p.value or np.inf))
-            elif t.direction == "both" or t.kind not in text:
-                text[t.kind] = p.text or ""
+        key = tuple(tags.items())
+        pw = cache.get(key)
+        if pw is None:
+            pw = cache[key] = _parse_way(tags, roads)
+        for section, k, text in pw.issues:
+            report.issue(section, k).add(f"way/{wid}{text}")
+        w.highway.append(pw.highway)
+        w.name.append(pw.name)
+        w.ref.append(pw.ref)
+        w.road.append(pw.road)
+        w.oneway.append(pw.oneway)
+        w.speed.append(pw.speed)
+        w.way_limits.append(pw.limits)
         for col in _LIMIT_COLUMNS.values():
-            w.limits[col].append(best.get(col, np.nan))
-        w.hgv.append(text.get("hgv"))
-        w.hazmat.append(text.get("hazmat"))
-        w.tunnel_category.append(text.get("tunnel_category"))
-        w.is_bridge.append(tags.get("bridge", "no") not in _NO)
-        w.is_tunnel.append(tags.get("tunnel", "no") not in _NO)
-        w.conditional.append(cond)
+            w.limits[col].append(pw.best.get(col, np.nan))
+        w.hgv.append(pw.text.get("hgv"))
+        w.hazmat.append(pw.text.get("hazmat"))
+        w.tunnel_category.append(pw.text.get("tunnel_category"))
+        w.is_bridge.append(pw.is_bridge)
+        w.is_tunnel.append(pw.is_tunnel)
+        w.conditional.append(pw.conditional)
     return w
 
 
