@@ -174,7 +174,30 @@ def _registers(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
         }
         if rep.rejected:
             out[name]["first_rejections"] = rep.rejected[:5]
+        out[name]["pruned"] = _prune_register(conn, Path(name).name, rep.asset_ids)
     return out
+
+
+def _prune_register(conn: Connection, file_name: str, keep: list[int]) -> int:
+    """Delete assets an earlier version of a sample register created that the current
+    file no longer has (and their V2X units), unless inspections or work orders refer to
+    them. OSM assets the register only enriched are never deleted here."""
+    stale = [
+        int(i)
+        for (i,) in conn.execute(
+            text(
+                "SELECT a.id FROM asset a WHERE a.source->'register'->>'file' = :f "
+                "AND NOT (a.id = ANY(:keep)) AND NOT (a.source ? 'dataset') "
+                "AND NOT EXISTS (SELECT 1 FROM inspection i WHERE i.asset_id = a.id) "
+                "AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.asset_id = a.id)"
+            ),
+            {"f": file_name, "keep": keep},
+        )
+    ]
+    if stale:
+        conn.execute(text("DELETE FROM v2x_unit WHERE asset_id = ANY(:s)"), {"s": stale})
+        conn.execute(text("DELETE FROM asset WHERE id = ANY(:s)"), {"s": stale})
+    return len(stale)
 
 
 def _port(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
