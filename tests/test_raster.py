@@ -108,3 +108,15 @@ def test_bad_rasters_are_input_errors(tmp_path: Path, connection: Connection) ->
         d.write(__import__("numpy").zeros((1, 2, 2), dtype="uint8"))
     with pytest.raises(RasterError, match="no coordinate reference system"):
         raster_info(nocrs)
+
+
+def test_cli_reports_bad_raster_without_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"garbage" * 10)
+    out = CliRunner().invoke(app, ["load", "raster", str(junk), "--kind", "dem"])
+    assert out.exit_code == 2
+    assert "not a readable raster" in out.output and "Traceback" not in out.output

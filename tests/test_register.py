@@ -409,3 +409,16 @@ def test_detect_encoding() -> None:
     assert detect_encoding("桩号".encode("gbk")) == "gb18030"
     with pytest.raises(RegisterError):
         read_register("/nonexistent/file.csv")
+
+
+def test_cli_reports_file_errors_without_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    noid = _csv(tmp_path / "noid.csv", [["a", "b"]], encoding="utf-8", header=["名称", "类型"])
+    out = CliRunner().invoke(app, ["load", "register", str(noid)])
+    assert out.exit_code == 2
+    assert "no asset id column" in out.output and "Traceback" not in out.output
+    out = CliRunner().invoke(app, ["load", "register", str(noid), "--kind", "zeppelin"])
+    assert out.exit_code == 2 and "is not an asset kind" in out.output

@@ -162,3 +162,31 @@ def test_steps_are_a_plain_list() -> None:
     for s in STEPS:
         for f in s.files:
             assert (SAMPLE / f).is_file(), f
+
+
+def test_prune_removes_assets_a_register_no_longer_has(connection: Connection) -> None:
+    from twin.services.sample import _prune_register
+
+    ids = [
+        _one(
+            connection,
+            "INSERT INTO asset (external_id, kind, geom, attributes, lifecycle_state, source) "
+            "VALUES (:e, 'rsu', ST_Point(117.7, 39.0, 4326), '{}', 'in_service', "
+            "CAST(:src AS jsonb)) RETURNING id",
+            e=ext,
+            src=src,
+        )
+        for ext, src in (
+            ("PR-1", '{"register": {"file": "old.csv", "line": 2}}'),
+            ("PR-2", '{"register": {"file": "old.csv", "line": 3}}'),
+            ("osm:way/PR-3", '{"dataset": "x", "register": {"file": "old.csv", "line": 4}}'),
+        )
+    ]
+    assert _prune_register(connection, "old.csv", keep=[ids[0]]) == 1
+    left = {
+        r
+        for (r,) in connection.execute(
+            text("SELECT external_id FROM asset WHERE external_id LIKE '%PR-%'")
+        )
+    }
+    assert left == {"PR-1", "osm:way/PR-3"}
