@@ -267,11 +267,7 @@ class LinearRoute:
         StakeError
             Beyond the route's ends, or inside a short chain break.
         """
-        hits = [
-            seg.dist_from_m + (stake_m - seg.stake_from_m)
-            for seg in self.segments
-            if seg.stake_from_m - _TOLERANCE_M <= stake_m <= seg.stake_to_m + _TOLERANCE_M
-        ]
+        hits = self.distances_at(stake_m)
         if not hits:
             lo = min(s.stake_from_m for s in self.segments)
             hi = max(s.stake_to_m for s in self.segments)
@@ -289,16 +285,18 @@ class LinearRoute:
         d = hits[0] if occurrence == "first" else hits[-1]
         return min(max(d, 0.0), self.length_m)
 
+    def distances_at(self, stake_m: float) -> list[float]:
+        """Every distance along the geometry where the measure reads ``stake_m`` (none
+        when the stake does not exist, two or more inside long chain breaks)."""
+        return [
+            min(max(seg.dist_from_m + (stake_m - seg.stake_from_m), 0.0), self.length_m)
+            for seg in self.segments
+            if seg.stake_from_m - _TOLERANCE_M <= stake_m <= seg.stake_to_m + _TOLERANCE_M
+        ]
+
     def is_ambiguous(self, stake_m: float) -> bool:
         """True when the stake falls in a long chain break and occurs twice."""
-        return (
-            sum(
-                1
-                for s in self.segments
-                if s.stake_from_m - _TOLERANCE_M <= stake_m <= s.stake_to_m + _TOLERANCE_M
-            )
-            > 1
-        )
+        return len(self.distances_at(stake_m)) > 1
 
     def point_at(
         self,

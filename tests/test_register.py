@@ -260,6 +260,7 @@ def test_every_rejection_reason_has_its_line(
         ["R-11", "标志", "", "", "", "", ""],  # 12 no location
         ["R-12", "下穿通道", "TR1", "K1+200", "", "", "4.2 parsecs"],  # 13 bad limit
         ["R-13", "标志", "", "", "117.71", "39.0", ""],  # 14 good, by coordinates
+        ["R-14", "标志", "TR1", "K1+200", "117.73", "39.0", ""],  # 15 stake vs coordinates
     ]
     path = _csv(tmp_path / "bad.csv", rows, encoding="gbk", header=header)
     rep = registers.load_register(connection, path)
@@ -276,7 +277,8 @@ def test_every_rejection_reason_has_its_line(
     assert "missing asset id" in by_line[11]
     assert "no location" in by_line[12]
     assert "bad height limit" in by_line[13]
-    assert sorted(by_line) == list(range(3, 14))
+    assert "apart" in by_line[15] and "one of them is wrong" in by_line[15]
+    assert sorted(by_line) == [*range(3, 14), 15]
 
 
 def test_short_chain_break_stake_is_rejected(

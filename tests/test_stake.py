@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import LineString, MultiLineString, Point
 
 from road_network.stake import (
@@ -149,3 +151,37 @@ def test_stake_placement_on_projected_wgs84_line() -> None:
     assert p.y == pytest.approx(39.10, abs=2e-4)
     # 5 km at 39.1N is 5000 / (111320 * cos 39.1) ~ 0.0578 degree east.
     assert p.x == pytest.approx(117.30 + 5000 / (111320 * 0.7760), abs=2e-4)
+
+
+@given(
+    start=st.floats(0, 50_000),
+    length=st.floats(500, 20_000),
+    breaks=st.lists(
+        st.tuples(st.floats(0.05, 0.95), st.floats(-200, 200).filter(lambda d: abs(d) > 1)),
+        max_size=3,
+    ),
+    frac=st.floats(0, 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_distance_and_stake_are_inverse(
+    start: float, length: float, breaks: list[tuple[float, float]], frac: float
+) -> None:
+    """Any place on the road reads one stake, and that stake maps back to the place (or,
+    inside a long chain break, to one of the two places that read it)."""
+    # breaks at increasing fractions of the road, each a long or short chain
+    cbs: list[ChainBreak] = []
+    stake, dist = start, 0.0
+    for f, jump in sorted(breaks):
+        at = f * length
+        if at <= dist + 1:
+            continue
+        back = stake + (at - dist)
+        cbs.append(ChainBreak(back, max(back + jump, 0.0)))
+        stake, dist = cbs[-1].ahead_m, at
+    route = LinearRoute(_straight(length), stake_start_m=start, chain_breaks=cbs, code="H")
+    d = frac * length
+    s = route.stake_at_distance(d)
+    hits = route.distances_at(s)
+    assert min(abs(h - d) for h in hits) < 1e-6
+    assert route.distance_at(s) == hits[0] and route.distance_at(s, occurrence="last") == hits[-1]
+    assert hits == sorted(hits)

@@ -34,6 +34,7 @@ from loaders.register import Register, RegisterError, RegisterRow, Rejection, re
 from road_network.stake import (
     LinearRoute,
     StakeError,
+    format_stake,
     parse_chain_breaks,
     to_metric,
     to_wgs84,
@@ -44,6 +45,8 @@ from twin.errors import InputError
 LINK_TOLERANCE_M = 25.0
 #: Without a road, a point asset governs the nearest edges within this distance.
 NEAREST_TOLERANCE_M = 15.0
+#: A row with both a stake and coordinates is rejected when they are farther apart.
+STAKE_COORD_TOLERANCE_M = 100.0
 
 
 @dataclass
@@ -268,6 +271,20 @@ def _place_row(
                 geom = to_wgs84(route.point_at(row.stake_m))
         except StakeError as exc:
             raise _RowError(str(exc)) from None
+        given = (
+            row.geometry
+            if row.geometry is not None
+            else (Point(row.lon, row.lat) if row.lon is not None and row.lat is not None else None)
+        )
+        if given is not None:
+            at = route.point_at(row.stake_m)
+            off = float(to_metric(given).distance(at))
+            if off > STAKE_COORD_TOLERANCE_M:
+                raise _RowError(
+                    f"stake {format_stake(row.stake_m)} on {row.road_code} and the row's "
+                    f"coordinates are {off:.0f} m apart (more than "
+                    f"{STAKE_COORD_TOLERANCE_M:.0f} m): one of them is wrong"
+                )
     elif row.geometry is not None:
         geom = row.geometry
     elif row.lon is not None and row.lat is not None:
