@@ -599,31 +599,44 @@ def _parse_way(tags: Mapping[str, str], roads: dict[str, dict[str, Any]]) -> _Pa
 
 def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, Any]]) -> _WayAttrs:
     """Per-way attributes. Ways with identical tags (the segments of one road) are parsed
-    once: the cache makes this linear in distinct tag sets, not in ways."""
-    w = _WayAttrs()
-    cache: dict[tuple[tuple[str, str], ...], _ParsedWay] = {}
+    once: the cache makes the parsing linear in distinct tag sets, and the per-way columns
+    are gathered from the parsed table with numpy."""
+    cache: dict[tuple[tuple[str, str], ...], int] = {}
+    parsed: list[_ParsedWay] = []
+    ptr = array("q")
     for wid, tags in zip(b.way_ids, b.way_tags, strict=True):
         key = tuple(tags.items())
-        pw = cache.get(key)
-        if pw is None:
-            pw = cache[key] = _parse_way(tags, roads)
-        for section, k, text in pw.issues:
+        i = cache.get(key)
+        if i is None:
+            i = cache[key] = len(parsed)
+            parsed.append(_parse_way(tags, roads))
+        ptr.append(i)
+        for section, k, text in parsed[i].issues:
             report.issue(section, k).add(f"way/{wid}{text}")
-        w.highway.append(pw.highway)
-        w.name.append(pw.name)
-        w.ref.append(pw.ref)
-        w.road.append(pw.road)
-        w.oneway.append(pw.oneway)
-        w.speed.append(pw.speed)
-        w.way_limits.append(pw.limits)
-        for col in _LIMIT_COLUMNS.values():
-            w.limits[col].append(pw.best.get(col, np.nan))
-        w.hgv.append(pw.text.get("hgv"))
-        w.hazmat.append(pw.text.get("hazmat"))
-        w.tunnel_category.append(pw.text.get("tunnel_category"))
-        w.is_bridge.append(pw.is_bridge)
-        w.is_tunnel.append(pw.is_tunnel)
-        w.conditional.append(pw.conditional)
+    idx = np.frombuffer(ptr, dtype=np.int64) if len(ptr) else np.zeros(0, np.int64)
+
+    def gather(values: list[Any], dtype: Any = object) -> list[Any]:
+        arr = np.empty(len(values), dtype=dtype)
+        for j, v in enumerate(values):  # element-wise: values may be lists (no broadcasting)
+            arr[j] = v
+        return list(arr[idx])
+
+    w = _WayAttrs()
+    w.highway = gather([p.highway for p in parsed])
+    w.name = gather([p.name for p in parsed])
+    w.ref = gather([p.ref for p in parsed])
+    w.road = gather([p.road for p in parsed], np.int64)
+    w.oneway = gather([p.oneway for p in parsed], np.int64)
+    w.speed = gather([p.speed for p in parsed], float)
+    w.way_limits = gather([p.limits for p in parsed])
+    for col in _LIMIT_COLUMNS.values():
+        w.limits[col] = gather([p.best.get(col, np.nan) for p in parsed], float)
+    w.hgv = gather([p.text.get("hgv") for p in parsed])
+    w.hazmat = gather([p.text.get("hazmat") for p in parsed])
+    w.tunnel_category = gather([p.text.get("tunnel_category") for p in parsed])
+    w.is_bridge = gather([p.is_bridge for p in parsed], bool)
+    w.is_tunnel = gather([p.is_tunnel for p in parsed], bool)
+    w.conditional = gather([p.conditional for p in parsed])
     return w
 
 

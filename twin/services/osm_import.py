@@ -488,60 +488,57 @@ def _edge_rows(
     edge_base: int,
     node_base: int,
 ) -> Iterator[tuple[Any, ...]]:
+    """COPY rows for road_edge, built column-wise (this loop runs once per edge, so the
+    per-row work is kept to tuple assembly; JSON is formatted from a fixed prefix)."""
+    n = len(edges)
     wkb = _ewkb(geoms)
-    limit_cols = [[_int_or_none(v) for v in edges[c].tolist()] for c in _LIMIT_COLS]
-    cols = [
-        edges[c].tolist()
-        for c in (
-            "id",
-            "road",
-            "source",
-            "target",
-            "osm_way_id",
-            "highway",
-            "name",
-            "ref",
-            "length_m",
-            "speed_kmh",
-            "oneway",
-            "hgv",
-            "hazmat",
-            "tunnel_category",
-            "is_bridge",
-            "is_tunnel",
-            "conditional",
-            "reversed",
-        )
+    ids = (edges["id"].to_numpy() + edge_base).tolist()
+    src_nodes = (edges["source"].to_numpy() + node_base).tolist()
+    dst_nodes = (edges["target"].to_numpy() + node_base).tolist()
+    road = [road_ids.get(r) for r in edges["road"].tolist()]
+    limit_cols = [_nullable(edges[c]) for c in _LIMIT_COLS]
+    text_cols = [_nullable(edges[c]) for c in ("name", "hgv", "hazmat", "tunnel_category")]
+    refs = [r[:64] if r else None for r in _nullable(edges["ref"])]
+    prefix = json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/'
+    ways = edges["osm_way_id"].tolist()
+    rev = edges["reversed"].tolist()
+    source = [
+        f'{prefix}{w}", "reversed": true}}' if r else f'{prefix}{w}"}}'
+        for w, r in zip(ways, rev, strict=True)
     ]
-    for i, row in enumerate(zip(*cols, strict=True)):
-        (eid, road, s, t, way, hw, name, ref, length, speed, oneway) = row[:11]
-        (hgv, hazmat, cat, is_bridge, is_tunnel, cond, rev) = row[11:]
-        source = {**src, "osm": f"way/{way}"}
-        if rev:
-            source["reversed"] = True
-        ref = _none(ref)
-        yield (
-            edge_base + eid,
-            road_ids.get(road),
-            node_base + s,
-            node_base + t,
-            way,
-            hw,
-            _none(name),
-            ref[:64] if ref else None,
-            length,
-            speed,
-            bool(oneway),
-            *(c[i] for c in limit_cols),
-            _none(hgv),
-            _none(hazmat),
-            _none(cat),
-            bool(is_bridge),
-            bool(is_tunnel),
-            json.dumps(cond or {}, ensure_ascii=False),
-            wkb[i],
-            json.dumps(source, ensure_ascii=False),
+    cond = [json.dumps(c, ensure_ascii=False) if c else "{}" for c in edges["conditional"].tolist()]
+    return (
+        zip(
+            ids,
+            road,
+            src_nodes,
+            dst_nodes,
+            ways,
+            edges["highway"].tolist(),
+            text_cols[0],
+            refs,
+            edges["length_m"].tolist(),
+            edges["speed_kmh"].tolist(),
+            edges["oneway"].astype(bool).tolist(),
+            *limit_cols,
+            *text_cols[1:],
+            edges["is_bridge"].astype(bool).tolist(),
+            edges["is_tunnel"].astype(bool).tolist(),
+            cond,
+            wkb,
+            source,
+            strict=True,
         )
+        if n
+        else iter(())
+    )
+
+
+def _nullable(col: pd.Series) -> list[Any]:
+    """A column as Python values with NaN/NA as None (ints stay ints)."""
+    if isinstance(col.dtype, pd.Int64Dtype):
+        return [None if v is pd.NA else int(v) for v in col.tolist()]
+    return [_none(v) for v in col.tolist()]
 
 
 def _upsert_roads(conn: Connection, roads: pd.DataFrame, src: dict[str, Any]) -> dict[int, int]:
