@@ -110,3 +110,43 @@ def test_cli_load_ifc(settings: Settings, tmp_path) -> None:  # type: ignore[no-
         with dbm.get_engine(settings).begin() as conn:
             conn.execute(text("DELETE FROM bim_model WHERE id = :i"), {"i": rep["model_id"]})
             conn.execute(text("DELETE FROM load_run WHERE sha256 = :s"), {"s": rep["sha256"]})
+
+
+def test_link_and_delete(client: TestClient, connection: Connection, settings: Settings) -> None:
+    aid = _asset(connection)
+    rep = bim.import_ifc(connection, SAMPLE_BRIDGE, settings=settings, threads=1)
+    mid = rep["model_id"]
+    assert rep["limits_proposed"] == []  # no asset yet: nothing proposed
+    r = client.post(f"/bim/models/{mid}/link", params={"asset_id": aid})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "linked"
+    kinds = sorted(x["kind"] for x in r.json()["limits_proposed"])
+    assert kinds == ["axle_load", "height", "weight"]
+    # linking again changes nothing; importing the same file with the asset neither
+    assert client.post(f"/bim/models/{mid}/link", params={"asset_id": aid}).json()["status"] == (
+        "unchanged"
+    )
+    assert (
+        bim.import_ifc(connection, SAMPLE_BRIDGE, settings=settings, asset_id=aid)["status"]
+        == "unchanged"
+    )
+    n = connection.execute(
+        text("SELECT count(*) FROM structure_limit WHERE asset_id = :a AND status = 'proposed'"),
+        {"a": aid},
+    ).scalar_one()
+    assert n == 3
+    r = client.delete(f"/bim/models/{mid}")
+    assert r.status_code == 200 and r.json()["proposed_limits_deleted"] == 3
+    assert client.get(f"/bim/models/{mid}").status_code == 404
+    assert client.post("/bim/models/987654/link", params={"asset_id": aid}).status_code == 404
+
+
+def test_sample_models_link_to_the_overlapped_bridge(
+    connection: Connection, settings: Settings
+) -> None:
+    aid = _asset(connection)
+    s = settings.model_copy(update={"sample_dir": SAMPLE_BRIDGE.parent.parent})
+    out = bim.import_sample_models(connection, settings=s)
+    assert [o["file"] for o in out] == [SAMPLE_BRIDGE.name]
+    assert out[0]["asset_id"] == aid
+    assert bim.import_sample_models(connection, settings=s)[0]["status"] == "unchanged"

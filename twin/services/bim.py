@@ -150,8 +150,16 @@ def import_ifc(
             raise Conflict(
                 f"{path.name}: this file (sha256 {scan.sha256[:16]}) is already imported as "
                 f"model {existing.id}, linked to asset {existing.asset_id}, not {asset_id}",
-                hint=f"link it with twin's API or delete model {existing.id} first",
+                hint=f"delete model {existing.id} first (DELETE /bim/models/{existing.id})",
             )
+        if asset_id is not None and existing.asset_id is None:
+            linked = link_model(conn, existing.id, asset_id, settings=settings)
+            return {
+                **linked,
+                "file": str(path),
+                "sha256": scan.sha256,
+                "seconds": time.perf_counter() - t0,
+            }
         report = get_model(conn, existing.id)
         return {
             "status": "unchanged",
@@ -397,6 +405,138 @@ def _distance_m(conn: Connection, footprint_wkt: str, asset_id: int) -> float:
         {"fp": footprint_wkt, "id": asset_id},
     ).scalar_one()
     return float(d)
+
+
+def link_model(db: DbLike, model_id: int, asset_id: int, *, settings: Settings) -> dict[str, Any]:
+    """Link an imported, placed model to an asset and propose its BIM limits for it.
+
+    Refuses (InputError) a model whose footprint lies farther than
+    ``settings.bim_max_asset_distance_m`` from the asset, or one that is not placed on
+    the map (delete it and import the file again with ``--asset``); Conflict when it is
+    linked to another asset already.
+
+    Returns ``{'status': 'linked'|'unchanged', 'model_id', 'asset_id',
+    'asset_distance_m', 'limits_proposed'}``.
+    """
+    conn = _conn(db)
+    model = get_model(conn, model_id)
+    asset = _asset(conn, asset_id)
+    if model["asset_id"] == asset_id:
+        return {
+            "status": "unchanged",
+            "model_id": model_id,
+            "asset_id": asset_id,
+            "limits_proposed": [],
+        }
+    if model["asset_id"] is not None:
+        raise Conflict(
+            f"BIM model {model_id} is linked to asset {model['asset_id']}, not {asset_id}",
+            hint=f"delete model {model_id} and import the file again with --asset {asset_id}",
+        )
+    if model["footprint"] is None:
+        raise InputError(
+            f"BIM model {model_id} is not placed on the map, so it cannot be checked "
+            f"against asset {asset_id}",
+            hint=f"delete model {model_id} (DELETE /bim/models/{model_id}) and import the "
+            f"file again with --asset {asset_id} (it is then placed at the asset)",
+        )
+    fp = conn.execute(
+        text("SELECT ST_AsText(footprint) FROM bim_model WHERE id = :i"), {"i": model_id}
+    ).scalar_one()
+    distance_m = _distance_m(conn, fp, asset_id)
+    if distance_m > settings.bim_max_asset_distance_m:
+        raise InputError(
+            f"BIM model {model_id}'s footprint lies {distance_m / 1000:.1f} km from asset "
+            f"{asset_id} ({asset['external_id']}); at most "
+            f"{settings.bim_max_asset_distance_m / 1000:g} km is accepted"
+        )
+    report = conn.execute(
+        text(
+            "SELECT report FROM load_run WHERE kind = 'ifc' AND sha256 = :s "
+            "ORDER BY id DESC LIMIT 1"
+        ),
+        {"s": model["file_sha256"]},
+    ).scalar()
+    candidates = [
+        ifc_core.LimitCandidate(
+            kind=c["kind"],
+            value=c["value"],
+            raw=c["raw"],
+            global_id=c["global_id"],
+            ifc_class=c["ifc_class"],
+            pset=c["pset"],
+            prop=c["property"],
+            measure=c["measure"],
+        )
+        for c in ((report or {}).get("limit_candidates") or [])
+    ]
+    conn.execute(
+        text("UPDATE bim_model SET asset_id = :a WHERE id = :i"), {"a": asset_id, "i": model_id}
+    )
+    proposed = _propose_limits(
+        conn, candidates, asset=asset, model_id=model_id, file=model["file_name"]
+    )
+    return {
+        "status": "linked",
+        "model_id": model_id,
+        "asset_id": asset_id,
+        "asset_distance_m": distance_m,
+        "limits_proposed": proposed,
+    }
+
+
+def delete_model(db: DbLike, model_id: int) -> dict[str, Any]:
+    """Delete a model, its elements and the limits it proposed that are still 'proposed'.
+
+    Approved or rejected limits stay (an engineer decided on them). The GLB file stays
+    on disk (named by the file's hash; a re-import rewrites it).
+    """
+    conn = _conn(db)
+    get_model(conn, model_id)
+    n_limits = conn.execute(
+        text(
+            "DELETE FROM structure_limit WHERE source_kind = 'bim' AND status = 'proposed' "
+            "AND (source->>'bim_model_id')::int = :i"
+        ),
+        {"i": model_id},
+    ).rowcount
+    conn.execute(text("DELETE FROM bim_model WHERE id = :i"), {"i": model_id})
+    return {"deleted": model_id, "proposed_limits_deleted": n_limits}
+
+
+def import_sample_models(db: DbLike, *, settings: Settings) -> list[dict[str, Any]]:
+    """Import every ``*.ifc`` under ``settings.sample_dir / 'bim'`` (idempotent) and link
+    each placed model to the bridge or tunnel asset its footprint overlaps (nearest to
+    the footprint's centre), proposing its limits for that asset.
+
+    For ``twin load sample``: call after the assets are loaded.
+    """
+    conn = _conn(db)
+    out = []
+    for path in sorted((settings.sample_dir / "bim").glob("*.ifc")):
+        rep = import_ifc(conn, path, settings=settings)
+        mid = rep["model_id"]
+        model = get_model(conn, mid)
+        if model["asset_id"] is None and model["footprint"] is not None:
+            aid = conn.execute(
+                text(
+                    "SELECT a.id FROM asset a, bim_model m WHERE m.id = :m AND a.kind IN "
+                    "('bridge', 'tunnel', 'underpass') AND ST_Intersects(a.geom, m.footprint) "
+                    "ORDER BY ST_Distance(a.geom, ST_Centroid(m.footprint)) LIMIT 1"
+                ),
+                {"m": mid},
+            ).scalar()
+            if aid is not None:
+                rep = {**rep, **link_model(conn, mid, aid, settings=settings)}
+        out.append(
+            {
+                "file": path.name,
+                "model_id": mid,
+                "status": rep["status"],
+                "asset_id": get_model(conn, mid)["asset_id"],
+            }
+        )
+    return out
 
 
 def _propose_limits(

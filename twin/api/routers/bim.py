@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -70,6 +70,23 @@ def elements(
     return svc.list_elements(
         db, model_id, ifc_class=ifc_class, global_id=global_id, limit=limit, offset=offset
     )
+
+
+@router.post("/bim/models/{model_id}/link")
+def link(
+    model_id: int,
+    request: Request,
+    asset_id: int = Query(..., description="the asset (bridge, tunnel ...) the model shows"),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Link a placed model to an asset; its BIM limits are proposed (status 'proposed')."""
+    return svc.link_model(db, model_id, asset_id, settings=request.app.state.settings)
+
+
+@router.delete("/bim/models/{model_id}")
+def delete(model_id: int, db: Session = Depends(get_session)) -> dict[str, Any]:
+    """Delete a model, its elements and its still-proposed limits."""
+    return svc.delete_model(db, model_id)
 
 
 @router.get("/assets/{asset_id}/bim")
