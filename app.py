@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from scenes import network
 from scenes._common import Camera, Scene, legend_markdown
@@ -283,9 +283,9 @@ def render_inspector(selected: dict[str, Any] | None, settings: Settings, lang: 
         pd.DataFrame({"": list(facts.keys()), " ": [str(v) for v in facts.values()]}).set_index("")
     )
     _limits_table(card["limits"], lang)
-    _inspection_history(card["inspections"], lang)
+    _inspection_history(card["inspections"], lang, asset=a)
     _work_orders(card["work_orders"], lang)
-    _bim(card["bim_models"], lang)
+    _bim(card["bim_models"], a, lang)
     _actions(int(asset_id), settings, lang)
 
 
@@ -323,7 +323,9 @@ def _limits_table(limits: list[dict[str, Any]], lang: Lang) -> None:
     st.table(pd.DataFrame(rows).set_index(t("kind", lang)))
 
 
-def _inspection_history(inspections: list[dict[str, Any]], lang: Lang) -> None:
+def _inspection_history(
+    inspections: list[dict[str, Any]], lang: Lang, *, asset: dict[str, Any]
+) -> None:
     st.markdown(f"**{t('inspections', lang)}**")
     if not inspections:
         st.caption(t("none_yet", lang))
@@ -340,12 +342,45 @@ def _inspection_history(inspections: list[dict[str, Any]], lang: Lang) -> None:
         }
     )
     st.dataframe(show, hide_index=True, use_container_width=True)
-    _forecast(inspections, lang)
+    _forecast(inspections, asset, lang)
 
 
-def _forecast(inspections: list[dict[str, Any]], lang: Lang) -> None:
+@st.cache_data(ttl=600, show_spinner=False)
+def _markov_matrix(url: str, version: int, kind: str) -> tuple[list[list[float]], int]:
+    """The one-year transition matrix fitted (assets.markov) on every graded inspection of
+    assets of ``kind``, and the number of yearly pairs it rests on."""
+    from assets.markov import Observation, fit
+
+    with _conn() as c:
+        obs = [Observation(a, d, k) for a, d, k in tv.inspection_observations(c, kind)]
+    f = fit(obs)
+    return f.matrix.tolist(), int(f.n_pairs)
+
+
+def _forecast(inspections: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> None:
     st.markdown(f"**{t('forecast', lang)}**")
-    st.caption(t("service_pending", lang))
+    current = next(
+        (i["condition_class"] for i in reversed(inspections) if i.get("condition_class")), None
+    )
+    if current is None:
+        st.caption(t("none_yet", lang))
+        return
+    import numpy as np
+
+    from assets.markov import forecast
+
+    matrix, pairs = _markov_matrix(_db_url(), _data_version(), asset["kind"])
+    years = 10
+    dist = forecast(np.asarray(matrix), int(current), years=years)
+    start = max(i["inspected_on"] for i in inspections if i.get("condition_class")).year
+    df = pd.DataFrame(dist, columns=[t(f"cond_{k}", lang) for k in range(1, 6)])
+    df.index = [start + y for y in range(years + 1)]
+    st.area_chart(df, height=170)
+    expected = (dist * np.arange(1, 6)).sum(axis=1)
+    st.caption(
+        f"Markov ({pairs} pairs): {t('condition_class', lang)} {current} → "
+        f"{expected[5]:.1f} (+5 a), {expected[10]:.1f} (+10 a)"
+    )
 
 
 def _work_orders(orders: list[dict[str, Any]], lang: Lang) -> None:
@@ -357,13 +392,63 @@ def _work_orders(orders: list[dict[str, Any]], lang: Lang) -> None:
     st.dataframe(df, hide_index=True, use_container_width=True)
 
 
-def _bim(models: list[dict[str, Any]], lang: Lang) -> None:
+def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> None:
+    """The asset's IFC models: file facts and the triangulated model drawn in place
+    (deck.gl ScenegraphLayer with the GLB inlined as a data URI, no other server needed)."""
     st.markdown(f"**{t('bim', lang)}**")
     if not models:
         st.caption(t("none_yet", lang))
         return
+    import pydeck as pdk
+
+    from scenes._common import make_deck
+
     for m in models:
         st.caption(f"{m['file_name']} · {m['ifc_schema']} · {m['element_count']} elements")
+        try:
+            from twin.services.bim import model_view
+
+            with _conn() as c:
+                view = model_view(c, int(m["id"]))
+        except (ImportError, TwinError):
+            view = None
+        uri = tv.glb_data_uri((view or m).get("glb_path"))
+        if not view or not view.get("deck") or not uri:
+            continue
+        d = view["deck"]
+        layers = []
+        if m.get("footprint"):
+            layers.append(
+                pdk.Layer(
+                    "PolygonLayer",
+                    id=f"bim-fp-{m['id']}",
+                    data=[{"polygon": m["footprint"]}],
+                    get_polygon="polygon",
+                    get_fill_color=[0, 200, 255, 40],
+                    get_line_color=[0, 200, 255, 200],
+                    line_width_min_pixels=1,
+                )
+            )
+        layers.append(
+            pdk.Layer(
+                "ScenegraphLayer",
+                id=f"bim-{m['id']}",
+                data=[{"position": d["position"]}],
+                scenegraph=uri,
+                get_position="position",
+                get_orientation=d["orientation"],
+                size_scale=d.get("size_scale", 1.0),
+                _lighting="'pbr'",
+                pickable=False,
+            )
+        )
+        lon, lat = d["position"][0], d["position"][1]
+        deck = make_deck(
+            layers,
+            {"longitude": lon, "latitude": lat, "zoom": 16.5, "pitch": 55, "bearing": 30},
+            tooltip=False,
+        )
+        st.pydeck_chart(deck, height=260, key=f"bim-deck-{m['id']}")
 
 
 def _actions(asset_id: int, settings: Settings, lang: Lang) -> None:
@@ -381,14 +466,8 @@ def _actions(asset_id: int, settings: Settings, lang: Lang) -> None:
         if st.form_submit_button(t("record_inspection", lang)):
             try:
                 with st.spinner(t("loading", lang)), _write() as c:
-                    tv.record_inspection_rows(
-                        c,
-                        asset_id,
-                        inspected_on=day,
-                        inspector=user,
-                        overall_score=score,
-                        condition_class=int(cls),
-                        notes=notes or None,
+                    _record_inspection(
+                        c, asset_id, day=day, user=user, score=score, cls=int(cls), notes=notes
                     )
                 _bump_data_version()
                 st.success(t("saved", lang))
@@ -404,18 +483,61 @@ def _actions(asset_id: int, settings: Settings, lang: Lang) -> None:
         if st.form_submit_button(t("create_work_order", lang)):
             try:
                 with _write() as c:
-                    tv.create_work_order_row(
-                        c,
-                        asset_id,
-                        actor=user,
-                        kind=kind,
-                        title=title,
-                        estimated_cost_cny=cost or None,
+                    _create_work_order(
+                        c, asset_id, user=user, kind=kind, title=title, cost=cost or None
                     )
                 _bump_data_version()
                 st.success(t("saved", lang))
             except TwinError as exc:
                 st.error(exc.message)
+
+
+def _record_inspection(
+    c: Connection, asset_id: int, *, day: dt.date, user: str, score: float, cls: int, notes: str
+) -> None:
+    """Through ``twin.services.assets.record_inspection`` (grading, limit proposals, audit)
+    for kinds graded from an overall score; bridges, tunnels and pavements are graded from
+    component scores there, so an overall score alone is stored as given (with audit)."""
+    kind = c.execute(text("SELECT kind FROM asset WHERE id = :i"), {"i": asset_id}).scalar()
+    try:
+        from twin.services.assets import record_inspection
+    except ImportError:
+        record_inspection = None  # type: ignore[assignment]
+    if record_inspection is not None and kind not in ("bridge", "tunnel", "pavement_section"):
+        record_inspection(
+            c,
+            asset_id,
+            inspected_on=day,
+            component_scores={"score": score},
+            inspector=user,
+            notes=notes or None,
+            actor=user,
+        )
+        return
+    tv.record_inspection_rows(
+        c,
+        asset_id,
+        inspected_on=day,
+        inspector=user,
+        overall_score=score,
+        condition_class=cls,
+        notes=notes or None,
+    )
+
+
+def _create_work_order(
+    c: Connection, asset_id: int, *, user: str, kind: str, title: str, cost: float | None
+) -> None:
+    try:
+        from twin.services.work_orders import create_work_order
+    except ImportError:
+        tv.create_work_order_row(
+            c, asset_id, actor=user, kind=kind, title=title, estimated_cost_cny=cost
+        )
+        return
+    create_work_order(
+        c, asset_id=asset_id, kind=kind, title=title, estimated_cost_cny=cost, actor=user
+    )
 
 
 def _login(settings: Settings, lang: Lang) -> None:
@@ -441,8 +563,525 @@ def _login(settings: Settings, lang: Lang) -> None:
     box.caption(t("login_note", lang))
 
 
+# --------------------------------------------------------------------------- route check
+@st.cache_data(ttl=300, show_spinner=False)
+def _places(url: str, version: int) -> list[dict[str, Any]]:
+    with _conn() as c:
+        return tv.named_places(c)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _pick_nodes(url: str, version: int) -> list[dict[str, Any]]:
+    with _conn() as c:
+        return tv.pick_nodes(c)
+
+
+def _parse_point(value: str | None) -> tuple[float, float] | None:
+    if not value:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        return None
+    return (lon, lat)
+
+
+def _vehicle_inputs(lang: Lang) -> Any:
+    from road_network.vehicle import PRESETS, make_profile
+
+    names = sorted(PRESETS)
+    if "route_preset" not in st.session_state:
+        wanted = st.query_params.get("preset")
+        st.session_state["route_preset"] = wanted if wanted in names else "container40hc"
+    preset = st.sidebar.selectbox(t("preset", lang), names, key="route_preset")
+    base = PRESETS[preset]
+    with st.sidebar.expander(t("vehicle", lang), expanded=False):
+        h = st.number_input(
+            t("height_m", lang), 1.0, 8.0, base.height_cm / 100, 0.05, key=f"vh-{preset}"
+        )
+        w = st.number_input(
+            t("width_m", lang), 1.0, 8.0, base.width_cm / 100, 0.05, key=f"vw-{preset}"
+        )
+        ln = st.number_input(
+            t("vehicle_length_m", lang), 2.0, 60.0, base.length_cm / 100, 0.5, key=f"vl-{preset}"
+        )
+        m = st.number_input(
+            t("weight_t", lang), 1.0, 300.0, base.gross_weight_kg / 1000, 0.5, key=f"vm-{preset}"
+        )
+        a = st.number_input(
+            t("axle_load_t", lang), 0.5, 40.0, base.axle_load_kg / 1000, 0.5, key=f"va-{preset}"
+        )
+    return make_profile(
+        preset=preset, height_m=h, width_m=w, length_m=ln, weight_t=m, axle_load_t=a
+    )
+
+
+def _endpoint_picker(
+    which: str, places: list[dict[str, Any]], lang: Lang
+) -> tuple[float, float] | None:
+    key = f"route_{which}"
+    if key not in st.session_state:
+        st.session_state[key] = _parse_point(
+            st.query_params.get("from" if which == "origin" else "to")
+        )
+    options = ["—", *[f"{name_of(p, lang)} ({p['kind']})" for p in places]]
+
+    def _chosen() -> None:
+        label = st.session_state[f"{key}_pick"]
+        if label != "—":
+            p = places[options.index(label) - 1]
+            st.session_state[key] = tuple(p["position"])
+
+    st.sidebar.selectbox(t(which, lang), options, key=f"{key}_pick", on_change=_chosen)
+    pt = st.session_state.get(key)
+    if pt:
+        st.sidebar.caption(f"{t(which, lang)}: {pt[0]:.5f}, {pt[1]:.5f}")
+    return pt
+
+
+def render_route(settings: Settings, lang: Lang) -> None:
+    from road_network.vehicle import VehicleError
+    from scenes import route as route_scene
+    from twin.errors import InputError, NoRoute
+
+    url = _db_url()
+    with st.spinner(t("loading", lang)):
+        roads = _roads(url, _data_version())
+        places = _places(url, _data_version())
+        nodes = _pick_nodes(url, _data_version())
+    try:
+        vehicle = _vehicle_inputs(lang)
+    except VehicleError as exc:
+        st.sidebar.error(str(exc))
+        return
+    origin = _endpoint_picker("origin", places, lang)
+    destination = _endpoint_picker("destination", places, lang)
+    answer: dict[str, Any] | None = None
+    no_route: dict[str, Any] | None = None
+    message: str | None = None
+    if origin and destination:
+        try:
+            from twin.services import routing
+        except ImportError:
+            routing = None  # type: ignore[assignment]
+        if routing is None:
+            message = t("route_engine_pending", lang)
+        else:
+            run_key = (vehicle.key(), origin, destination, _data_version())
+            cached = st.session_state.get("route_result")
+            if not cached or cached[0] != run_key:
+                with st.spinner(t("check_route", lang) + "…"), _conn() as c:
+                    graph = routing.get_graph(settings, c)
+                    try:
+                        result: Any = (
+                            "ok",
+                            routing.check_route(graph, vehicle, origin, destination),
+                        )
+                    except NoRoute as exc:
+                        result = ("no_route", exc.message, exc.details)
+                    except InputError as exc:
+                        result = ("input", exc.message, exc.details)
+                st.session_state["route_result"] = (run_key, result)
+                st.session_state.get("views", {}).pop("route", None)  # frame the new route
+            result = st.session_state["route_result"][1]
+            if result[0] == "ok":
+                answer = result[1]
+            elif result[0] == "no_route":
+                message = f"{t('no_route', lang)}: {result[1]}"
+                no_route = (
+                    result[2] if isinstance(result[2], dict) else {"blocking": result[2] or []}
+                )
+            else:
+                message = result[1]
+    cams_key = "route"
+    scene = route_scene.build(
+        roads=roads,
+        answer=answer,
+        no_route=no_route,
+        origin=origin,
+        destination=destination,
+        nodes=nodes,
+        lang=lang,
+        camera=st.session_state.get("views", {}).get(cams_key),
+    )
+    if "views" not in st.session_state or cams_key not in st.session_state["views"]:
+        _set_camera(cams_key, scene.cameras[0])
+    left, right = st.columns([3, 1.25], gap="medium")
+    with left:
+        selected = _show_deck("route", scene)
+        if message:
+            st.warning(message)
+        for n in scene.notes:
+            st.markdown(f"**{n}**")
+        if scene.tables["blocking"]:
+            st.markdown(f"#### {t('blocking', lang)}")
+            st.table(pd.DataFrame(scene.tables["blocking"]))
+        if scene.tables["passed"]:
+            st.markdown(f"#### {t('passed', lang)}")
+            st.table(pd.DataFrame(scene.tables["passed"]))
+    with right:
+        _legend(scene)
+        st.divider()
+        if selected and selected["layer"] == "pick_points":
+            pos = tuple(selected["object"]["position"])
+            st.markdown(f"**{t('selected', lang)}**: {selected['object'].get('label')}")
+            c1, c2 = st.columns(2)
+            if c1.button(t("use_as_origin", lang)):
+                st.session_state["route_origin"] = pos
+                st.rerun()
+            if c2.button(t("use_as_destination", lang)):
+                st.session_state["route_destination"] = pos
+                st.rerun()
+        else:
+            render_inspector(selected, settings, lang)
+
+
+# --------------------------------------------------------------------------- port / v2x / rural
+@st.cache_data(ttl=120, show_spinner=False)
+def _port(url: str, version: int) -> dict[str, Any]:
+    with _conn() as c:
+        return tv.port_features(c)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _v2x(url: str, version: int) -> dict[str, Any]:
+    from scenes.v2x import coverage_gaps
+
+    with _conn() as c:
+        feats = tv.v2x_features(c)
+        feats["gaps"] = tv.stake_paths(c, coverage_gaps(feats["units"]))
+        return feats
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _villages(url: str, version: int) -> list[dict[str, Any]]:
+    with _conn() as c:
+        return tv.villages(c)
+
+
+def _simple_scene(
+    scene_key: str, scene: Scene, settings: Settings, lang: Lang, table: str | None = None
+) -> None:
+    left, right = st.columns([3, 1.25], gap="medium")
+    with left:
+        selected = _show_deck(scene_key, scene)
+        if table and scene.tables.get(table):
+            st.table(pd.DataFrame(scene.tables[table]))
+    with right:
+        _legend(scene)
+        st.divider()
+        _feature_card(selected, settings, lang)
+
+
+def _feature_card(selected: dict[str, Any] | None, settings: Settings, lang: Lang) -> None:
+    """Assets open the inspector; other features (yards, lanes, RSUs, villages) show their
+    properties."""
+    if selected and (selected.get("object") or {}).get("asset_id") is None and selected["object"]:
+        obj = selected["object"]
+        st.subheader(t("selected", lang))
+        st.markdown(str(obj.get("label") or obj.get("code") or "").replace("<br/>", "  \n"))
+        props = {
+            k: v
+            for k, v in obj.items()
+            if k not in ("label", "path", "polygon", "position", "color", "fill", "icon")
+            and not isinstance(v, dict | list)
+        }
+        st.table(
+            pd.DataFrame({"": list(props), " ": [str(v) for v in props.values()]}).set_index("")
+        )
+        return
+    render_inspector(selected, settings, lang)
+
+
+def render_port(settings: Settings, lang: Lang) -> None:
+    from scenes import port
+
+    url = _db_url()
+    with st.spinner(t("loading", lang)):
+        feats = _port(url, _data_version())
+        roads = _roads(url, _data_version())
+    if not feats["yards"]:
+        st.info(t("no_data", lang))
+    probe = port.build_port(yards=feats["yards"], lanes=feats["lanes"], roads=roads, lang=lang)
+    cam = _camera_state("port", probe.cameras)
+    scene = port.build_port(
+        yards=feats["yards"], lanes=feats["lanes"], roads=roads, lang=lang, camera=cam
+    )
+    _simple_scene("port", scene, settings, lang, table="lanes")
+
+
+def render_v2x(settings: Settings, lang: Lang) -> None:
+    from scenes import v2x
+
+    url = _db_url()
+    with st.spinner(t("loading", lang)):
+        feats = _v2x(url, _data_version())
+        roads = _roads(url, _data_version())
+    if not feats["units"]:
+        st.info(t("no_data", lang))
+    kw = {
+        "units": feats["units"],
+        "messages": feats["messages"],
+        "roads": roads,
+        "gap_paths": feats["gaps"],
+        "lang": lang,
+    }
+    cam = _camera_state("v2x", v2x.build_v2x(**kw).cameras)
+    scene = v2x.build_v2x(**kw, camera=cam)
+    _simple_scene("v2x", scene, settings, lang, table="gaps")
+
+
+def _reachability(settings: Settings, vehicle_preset: str) -> dict[str, dict[str, Any]]:
+    """Village reachability for a vehicle: the scenario engine's baseline run (no change)."""
+    from road_network.vehicle import make_profile
+    from twin.services.scenarios import ScenarioRequest, run_scenario
+
+    key = ("reach", vehicle_preset, _data_version())
+    cached = st.session_state.get("reach")
+    if cached and cached[0] == key:
+        return dict(cached[1])
+    with _conn() as c:
+        res = run_scenario(
+            c,
+            settings,
+            ScenarioRequest(
+                name="baseline", vehicle=make_profile(preset=vehicle_preset), trips=[], save=False
+            ),
+        )
+    reach = {
+        v["code"]: {
+            "reachable": bool(v["reachable_before"]),
+            "to_main_road_m": v.get("to_main_road_before_m"),
+        }
+        for v in res.get("villages") or []
+    }
+    st.session_state["reach"] = (key, reach)
+    return reach
+
+
+def render_rural(settings: Settings, lang: Lang) -> None:
+    from road_network.vehicle import PRESETS
+    from scenes import rural
+
+    url = _db_url()
+    with st.spinner(t("loading", lang)):
+        villages = _villages(url, _data_version())
+        roads = _roads(url, _data_version())
+    preset = st.sidebar.selectbox(
+        t("preset", lang),
+        sorted(PRESETS),
+        index=sorted(PRESETS).index("gb1589"),
+        key="rural_preset",
+    )
+    reach: dict[str, dict[str, Any]] | None = None
+    if villages:
+        try:
+            with st.spinner(t("loading", lang)):
+                reach = _reachability(settings, preset)
+        except TwinError as exc:
+            st.warning(exc.message)
+    else:
+        st.info(t("no_data", lang))
+    cam = _camera_state(
+        "rural", rural.build_rural(villages=villages, roads=roads, lang=lang).cameras
+    )
+    scene = rural.build_rural(villages=villages, roads=roads, reach=reach, lang=lang, camera=cam)
+    _simple_scene("rural", scene, settings, lang, table="villages")
+
+
+# --------------------------------------------------------------------------- scenario
+_RUNS: dict[str, dict[str, Any]] = {}  # background scenario runs, shared by the process
+
+
+def _start_scenario(settings: Settings, request: Any, run_id: str) -> None:
+    """Run a scenario in a background thread (saved to the database when done)."""
+    import threading
+
+    _RUNS[run_id] = {"status": "running", "started": time.time()}
+
+    def work() -> None:
+        from twin.services.scenarios import run_scenario
+
+        try:
+            with _write() as c:
+                res = run_scenario(c, settings, request)
+            _RUNS[run_id] = {"status": "done", "id": res.get("id"), "seconds": res.get("seconds")}
+        except TwinError as exc:
+            _RUNS[run_id] = {"status": "error", "message": exc.message}
+        except Exception as exc:  # reported in the page, not a traceback
+            _RUNS[run_id] = {"status": "error", "message": str(exc)}
+
+    threading.Thread(target=work, daemon=True, name=f"scenario-{run_id}").start()
+
+
+def _scenario_form(settings: Settings, lang: Lang, structures: list[dict[str, Any]]) -> None:
+    from road_network.scenario import LimitChange
+    from road_network.vehicle import PRESETS, make_profile
+    from twin.services.scenarios import ScenarioRequest
+
+    with st.sidebar.form("scenario"):
+        st.markdown(f"**{t('scenario', lang)}**")
+        name = st.text_input(t("name", lang), value="scenario")
+        preset = st.selectbox(
+            t("preset", lang), sorted(PRESETS), index=sorted(PRESETS).index("container40hc")
+        )
+        labels = {s["external_id"]: f"{name_of(s, lang)} ({s['external_id']})" for s in structures}
+        close = st.multiselect(
+            t("closed_edge", lang), list(labels), format_func=lambda k: labels[k]
+        )
+        lim_asset = st.selectbox(
+            t("changed_limit", lang), ["—", *labels], format_func=lambda k: labels.get(k, k)
+        )
+        lim_kind = st.selectbox(t("kind", lang), ["weight", "height"])
+        lim_value = st.number_input(
+            t("weight_limit_t", lang) + " / " + t("height_limit_m", lang), 0.5, 100.0, 20.0
+        )
+        with _conn() as c:
+            rasters = tv.water_rasters(c)
+        flood = st.selectbox(
+            t("flood", lang),
+            [None, *[r["id"] for r in rasters]],
+            format_func=lambda i: (
+                "—" if i is None else next(r["name"] for r in rasters if r["id"] == i)
+            ),
+        )
+        if st.form_submit_button(t("scenario", lang) + " ▶"):
+            changes = []
+            if lim_asset != "—":
+                value = int(lim_value * 1000) if lim_kind == "weight" else int(lim_value * 100)
+                changes.append(LimitChange(lim_asset, lim_kind, value))
+            req = ScenarioRequest(
+                name=name,
+                vehicle=make_profile(preset=preset),
+                close_assets=list(close),
+                limit_changes=changes,
+                flood_raster_id=flood,
+                actor=st.session_state.get("user"),
+            )
+            run_id = f"{time.time():.6f}"
+            st.session_state["scenario_run"] = run_id
+            _start_scenario(settings, req, run_id)
+
+
+@st.fragment(run_every=1.0)
+def _scenario_progress(lang: Lang) -> None:
+    """Polls the background run without blocking the rest of the page."""
+    run_id = st.session_state.get("scenario_run")
+    run = _RUNS.get(run_id or "")
+    if not run:
+        return
+    if run["status"] == "running":
+        with st.status(t("scenario_running", lang), state="running"):
+            st.write(f"{time.time() - run['started']:.0f} s")
+    elif run["status"] == "done":
+        st.session_state["scenario_id"] = run["id"]
+        st.session_state.pop("scenario_run", None)
+        _bump_data_version()
+        st.rerun(scope="app")
+    else:
+        st.error(run.get("message"))
+        st.session_state.pop("scenario_run", None)
+
+
+def render_scenario(settings: Settings, lang: Lang) -> None:
+    from scenes import scenario as sc
+
+    url = _db_url()
+    with st.spinner(t("loading", lang)):
+        roads = _roads(url, _data_version())
+        structures = _structures(url, _data_version())
+        with _conn() as c:
+            rows = tv.scenarios(c)
+    _scenario_form(settings, lang, structures)
+    _scenario_progress(lang)
+    if not rows:
+        st.info(t("scenario_pending", lang))
+        return
+    ids = [r["id"] for r in rows]
+    wanted = st.session_state.get("scenario_id") or (
+        int(st.query_params["scenario_id"])
+        if str(st.query_params.get("scenario_id", "")).isdigit()
+        else None
+    )
+    if st.session_state.get("scenario_pick") not in ids:
+        st.session_state["scenario_pick"] = wanted if wanted in ids else ids[0]
+    pick = st.selectbox(
+        t("scenario", lang),
+        ids,
+        key="scenario_pick",
+        format_func=lambda i: next(
+            f"#{r['id']} {r['name']} ({r['kind']})" for r in rows if r["id"] == i
+        ),
+    )
+    row = next(r for r in rows if r["id"] == pick)
+    st.markdown(f"### {row['name']}")
+    result = dict(row["result"] or {})
+    result.setdefault("params", row.get("params") or {})
+    # Closed structures drawn where they are (the result lists their ids).
+    by_ext = {s["external_id"]: s for s in structures}
+    by_id = {str(s["asset_id"]): s for s in structures}
+    marks = list(result.get("changed_structures") or [])
+    for ref in (result.get("params") or {}).get("close_assets") or []:
+        s_ = by_ext.get(str(ref)) or by_id.get(str(ref))
+        if s_ and s_.get("position"):
+            marks.append(
+                {
+                    "external_id": s_["external_id"],
+                    "lon": s_["position"][0],
+                    "lat": s_["position"][1],
+                }
+            )
+    result["changed_structures"] = marks
+    raster_id = (result.get("params") or {}).get("flood_raster_id")
+    if raster_id:
+        try:
+            with st.spinner(t("loading", lang)), _conn() as c:
+                result["flood"] = tv.flood_overlay(c, int(raster_id))
+        except (TwinError, OSError) as exc:
+            st.caption(str(exc))
+    summ = result.get("summary") or {}
+    if summ:
+        cols = st.columns(4)
+        cols[0].metric(
+            t("affected_od", lang),
+            f"{summ.get('trips_cut_off', 0)} / {summ.get('trips_detoured', 0)}",
+        )
+        cols[1].metric(t("extra_length_km", lang), f"{(summ.get('max_detour_m') or 0) / 1000:.1f}")
+        cols[2].metric(t("affected_villages", lang), summ.get("villages_cut_off_vehicle", 0))
+        cols[3].metric(
+            t("closed_edge", lang), summ.get("closed_edges", 0) + summ.get("flooded_edges", 0)
+        )
+    before = sc.build(result, side="before", roads=roads, lang=lang)
+    views = st.session_state.setdefault("views", {})
+    cam = views.setdefault(f"scenario-{pick}", before.cameras[0].as_dict())
+    before = sc.build(result, side="before", roads=roads, lang=lang, camera=cam)
+    after = sc.build(result, side="after", roads=roads, lang=lang, camera=cam)
+    c1, c2 = st.columns(2, gap="small")
+    with c1:
+        st.markdown(f"#### {t('before', lang)}")
+        st.pydeck_chart(before.deck, height=480, key=f"scn-before-{pick}")
+        _legend(before)
+    with c2:
+        st.markdown(f"#### {t('after', lang)}")
+        st.pydeck_chart(after.deck, height=480, key=f"scn-after-{pick}")
+        _legend(after)
+    if after.tables["trips"]:
+        st.markdown(f"#### {t('affected_od', lang)}")
+        st.table(pd.DataFrame(after.tables["trips"]))
+    if after.tables["villages"]:
+        st.markdown(f"#### {t('affected_villages', lang)}")
+        st.table(pd.DataFrame(after.tables["villages"]))
+
+
 # --------------------------------------------------------------------------- main
-RENDERERS: dict[str, Any] = {"network": render_network}
+RENDERERS: dict[str, Any] = {
+    "network": render_network,
+    "route": render_route,
+    "port": render_port,
+    "v2x": render_v2x,
+    "rural": render_rural,
+    "scenario": render_scenario,
+}
 
 
 def main() -> None:

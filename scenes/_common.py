@@ -184,7 +184,7 @@ def camera_for_bounds(
     key: str,
     bounds: tuple[float, float, float, float],
     *,
-    width_px: int = 1000,
+    width_px: int = 700,
     height_px: int = 600,
     pitch: float = 45.0,
     max_zoom: float = 17.0,

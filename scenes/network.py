@@ -106,8 +106,10 @@ def road_layer(
     lang: Lang,
     layer_id: str = "roads",
     pickable: bool = True,
+    fixed_color: tuple[int, int, int, int] | None = None,
 ) -> pdk.Layer:
-    """Inline roads as a PathLayer coloured by class or condition (limit -> by class)."""
+    """Inline roads as a PathLayer coloured by class or condition (limit -> by class), or
+    all in ``fixed_color`` (RGBA; a dimmed network under a route)."""
     data = []
     for r in roads:
         cls = r.get("road_class") or "other"
@@ -119,7 +121,7 @@ def road_layer(
             {
                 "id": r.get("id"),
                 "path": r["path"],
-                "color": rgba(color),
+                "color": list(fixed_color) if fixed_color else rgba(color),
                 "width": CLASS_WIDTH_M.get(cls, 8.0),
                 "label": _road_label(r, lang),
                 "kind": "road_edge",

@@ -29,7 +29,7 @@ DB_NAME = "roadtwin_browser_test"
 
 
 @pytest.fixture(scope="module")
-def demo_ids() -> Iterator[dict[str, Any]]:
+def demo_ids(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A committed demo network in a scratch database; yields ids and the URL."""
     from twin_demo_data import load_demo
 
@@ -40,8 +40,24 @@ def demo_ids() -> Iterator[dict[str, Any]]:
         engine = dbm.get_engine(Settings(), url=url)
         with engine.begin() as conn:
             ids = load_demo(conn)
+        # A saved planner scenario for the scenario view: the class-4 bridge closed.
+        from road_network.vehicle import make_profile
+        from twin.services.scenarios import ScenarioRequest, run_scenario
+
+        settings = Settings(database_url=url, home=tmp_path_factory.mktemp("browser-home"))
+        with engine.begin() as conn:
+            res = run_scenario(
+                conn,
+                settings,
+                ScenarioRequest(
+                    name="close DEMO-HR-001",
+                    vehicle=make_profile(preset="gb1589"),
+                    close_assets=["DEMO-HR-001"],
+                    actor="tester",
+                ),
+            )
         engine.dispose()
-        yield {**ids, "url": url}
+        yield {**ids, "url": url, "scenario_id": res["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +94,8 @@ def _wait_text(driver: Any, text: str, *, timeout_s: float = 30.0) -> bool:
         if text in _page_text(driver):
             return True
         time.sleep(0.3)
+    tb.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(tb.ARTIFACTS / f"missing_{abs(hash(text))}.png"))
     return False
 
 
@@ -130,3 +148,84 @@ def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Ser
     assert "3.80 m" in text  # the height limit, with its unit
     shot = tb.canvas_pixels(tb.wait_canvas(driver))
     tb.save(shot, "network_selected_underpass")
+
+
+def test_route_check_scene_shows_legal_and_blocked_routes(driver: Any, servers: tb.Servers) -> None:
+    from scenes.route import BLOCKED, LEGAL
+
+    _, px = _open(
+        driver,
+        servers,
+        "scene=route&lang=en&preset=container40hc&from=117.34,39.048&to=117.40,39.094",
+    )
+    assert _wait_text(driver, "Xingang underpass"), "the blocking underpass is not listed"
+    px = tb.wait_rendered(driver, tb.wait_canvas(driver), background=BACKGROUND)
+    tb.save(px, "route_container40hc")
+    # The legal route (green) and the blocked direct route (red) are both drawn.
+    assert tb.color_fraction(px, LEGAL, tol=40) > 0.002
+    assert tb.color_fraction(px, BLOCKED, tol=40) > 0.001
+    text = _page_text(driver)
+    assert "Blocking structures" in text and "Structures passed" in text
+    assert "height 3.8 m" in text  # the underpass limit against the 4.1 m vehicle
+    assert "Tanggu height restrictor" in text  # passed with 0.1 m margin
+
+
+def test_port_scene_shows_yards_blocks_and_dual_lanes(driver: Any, servers: tb.Servers) -> None:
+    from scenes.port import BLOCK, LANE_COLORS
+
+    _, px = _open(driver, servers, "scene=port&lang=en")
+    tb.save(px, "port")
+    assert tb.color_fraction(px, BLOCK, tol=40) > 0.005  # extruded container blocks
+    assert tb.color_fraction(px, LANE_COLORS["dual"], tol=50) > 0.0005  # dual-lane operation
+    assert tb.color_fraction(px, LANE_COLORS["autonomous"], tol=50) > 0.0005
+    assert "Dual-lane operation" in _page_text(driver)
+
+
+def test_v2x_scene_shows_coverage_gap_and_rsi_icons(driver: Any, servers: tb.Servers) -> None:
+    from scenes.v2x import GAP, RSU_ONLINE
+
+    _, px = _open(driver, servers, "scene=v2x&lang=en")
+    tb.save(px, "v2x")
+    assert tb.color_fraction(px, GAP, tol=40) > 0.001  # the uncovered stretch
+    assert tb.color_fraction(px, RSU_ONLINE, tol=60) > 0.001  # coverage circles
+    assert tb.color_fraction(px, (255, 23, 68), tol=40) > 0.00005  # low-clearance icon (red)
+    text = _page_text(driver)
+    assert "Coverage gap" in text and "K" in text  # gaps listed by stake
+
+
+def test_rural_scene_colours_villages_by_reachability(driver: Any, servers: tb.Servers) -> None:
+    from scenes.rural import REACHABLE, UNREACHABLE
+
+    _, px = _open(driver, servers, "scene=rural&lang=en")
+    assert _wait_text(driver, "Beitang village")
+    px = tb.wait_rendered(driver, tb.wait_canvas(driver), background=BACKGROUND)
+    tb.save(px, "rural")
+    assert tb.color_fraction(px, REACHABLE, tol=40) > 0.00008  # Beitang, next to the trunk road
+    assert tb.color_fraction(px, UNREACHABLE, tol=40) > 0.0002  # the island village
+    assert "Unreachable" in _page_text(driver)
+
+
+def test_scenario_view_before_after(
+    driver: Any, servers: tb.Servers, demo_ids: dict[str, Any]
+) -> None:
+    from scenes.scenario import CHANGED, CLOSED
+
+    driver.get(f"{servers.app_url}/?scene=scenario&lang=en&scenario_id={demo_ids['scenario_id']}")
+    assert _wait_text(driver, "close DEMO-HR-001")
+    assert _wait_text(driver, "After")
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + 30
+    while (
+        time.monotonic() < deadline
+        and len(driver.find_elements(By.CSS_SELECTOR, tb.DECK_CANVAS_CSS)) < 2
+    ):
+        time.sleep(0.3)
+    canvases = driver.find_elements(By.CSS_SELECTOR, tb.DECK_CANVAS_CSS)
+    assert len(canvases) >= 2
+    after = tb.wait_rendered(driver, canvases[1], background=BACKGROUND)
+    tb.save(after, "scenario_after")
+    tb.save(tb.canvas_pixels(canvases[0]), "scenario_before")
+    # The cut-off port flow (red) and the closed restrictor (yellow marker) after.
+    assert tb.color_fraction(after, CLOSED, tol=40) > 0.0003
+    assert tb.color_fraction(after, CHANGED, tol=40) > 0.00005

@@ -89,7 +89,7 @@ ROADS: dict[str, tuple[str, str, str, list[tuple[float, float]]]] = {
 VILLAGES = [
     ("V001", "葛沽村", "Gegu village", 3200, (117.421, 38.958)),
     ("V002", "小站村", "Xiaozhan village", 2100, (117.502, 38.969)),
-    ("V003", "远岛村", "Remote island village", 450, (117.36, 38.93)),
+    ("V003", "北塘村", "Beitang village", 450, (117.335, 39.075)),
 ]
 
 
@@ -286,6 +286,18 @@ def load_demo(conn: Connection) -> dict[str, Any]:
     )
     limit(ids["tunnel_id"], "height", 450)
     link(ids["tunnel_id"], edges_by_road["PC1"][1:2])
+    # A 20 t rural bridge: heavy trucks cannot reach the two villages beyond it.
+    ids["rural_bridge_id"] = asset(
+        "DEMO-BR-003",
+        "bridge",
+        "葛沽小桥",
+        "Gegu small bridge",
+        "C101",
+        300.0,
+        _ewkt_line([(117.4595, 39.031), (117.4585, 39.027)]),
+    )
+    limit(ids["rural_bridge_id"], "weight", 20_000)
+    link(ids["rural_bridge_id"], edges_by_road["C101"][:1])
     ids["bridge2_id"] = asset(
         "DEMO-BR-002",
         "bridge",

@@ -526,3 +526,124 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
         raise InputError(f"tile x={x}, y={y} is outside 0–{n - 1} at zoom {z}")
+
+
+def pick_nodes(db: DB, *, limit: int = 5_000) -> list[dict[str, Any]]:
+    """Road junctions (nodes with three or more edges, else all nodes) to click on as route
+    origin/destination: ``{"id", "position", "label"}``."""
+    rows = _rows(
+        db,
+        """
+        WITH deg AS (
+          SELECT n, count(*) AS d FROM (
+            SELECT source_node AS n FROM road_edge UNION ALL SELECT target_node FROM road_edge) q
+          GROUP BY n)
+        SELECT rn.id, ST_X(rn.geom) AS lon, ST_Y(rn.geom) AS lat, deg.d
+          FROM road_node rn JOIN deg ON deg.n = rn.id
+         ORDER BY (deg.d >= 3) DESC, rn.id LIMIT :limit
+        """,
+        limit=int(limit),
+    )
+    return [
+        {
+            "id": r["id"],
+            "position": [round(r["lon"], 6), round(r["lat"], 6)],
+            "label": f"#{r['id']} ({r['lon']:.5f}, {r['lat']:.5f})",
+        }
+        for r in rows
+    ]
+
+
+def stake_paths(db: DB, gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each ``{"road_code", "from_m", "to_m"}`` with the ``path`` of its road between the
+    two stakes (fractions of the road's metric length from its ``stake_start_m``)."""
+    out = []
+    for g in gaps:
+        gj = db.execute(
+            text(
+                """
+                WITH r AS (SELECT ST_LineMerge(geom) AS g, stake_start_m,
+                                  ST_Length(ST_Transform(geom, 4548)) AS len
+                             FROM road WHERE code = :c AND geom IS NOT NULL)
+                SELECT ST_AsGeoJSON(ST_LineSubstring(ST_GeometryN(g, 1),
+                         LEAST(GREATEST((:a - stake_start_m) / NULLIF(len, 0), 0), 1),
+                         LEAST(GREATEST((:b - stake_start_m) / NULLIF(len, 0), 0), 1)), 6)
+                  FROM r
+                """
+            ),
+            {"c": g["road_code"], "a": g["from_m"], "b": g["to_m"]},
+        ).scalar()
+        coords = _coords(gj)
+        if coords:
+            out.append({**g, "path": coords})
+    return out
+
+
+def water_rasters(db: DB) -> list[dict[str, Any]]:
+    """Registered water-depth rasters (id, name)."""
+    return _rows(db, "SELECT id, name FROM raster_layer WHERE kind = 'water_depth' ORDER BY id")
+
+
+def flood_overlay(db: DB, raster_id: int, *, max_px: int = 512) -> dict[str, Any]:
+    """A water-depth raster as a translucent blue PNG (data URI) warped to EPSG:4326, with
+    its bounds ``[w, s, e, n]`` and maximum depth in metres, for a deck.gl BitmapLayer."""
+    import base64
+    import io
+
+    import numpy as np
+    import rasterio
+    from PIL import Image
+    from rasterio.vrt import WarpedVRT
+
+    row = db.execute(
+        text("SELECT path, nodata FROM raster_layer WHERE id = :i AND kind = 'water_depth'"),
+        {"i": int(raster_id)},
+    ).first()
+    if row is None:
+        raise NotFound(f"water-depth raster {raster_id} does not exist")
+    with rasterio.open(row.path) as src, WarpedVRT(src, crs="EPSG:4326") as vrt:
+        scale = max(vrt.width, vrt.height) / max_px
+        shape = (max(1, int(vrt.height / max(scale, 1))), max(1, int(vrt.width / max(scale, 1))))
+        band = vrt.read(1, out_shape=shape, masked=True).astype("float64")
+        b = vrt.bounds
+    depth = np.ma.filled(band, 0.0)
+    depth = np.where(np.isfinite(depth) & (depth > 0), depth, 0.0)
+    max_depth = float(depth.max()) if depth.size else 0.0
+    frac = np.clip(depth / max(max_depth, 1e-6), 0, 1)
+    rgba = np.zeros((*depth.shape, 4), dtype=np.uint8)
+    rgba[..., 0] = (144 * (1 - frac)).astype(np.uint8)
+    rgba[..., 1] = (202 * (1 - frac) + 71 * frac).astype(np.uint8)
+    rgba[..., 2] = (249 * (1 - frac) + 161 * frac).astype(np.uint8)
+    rgba[..., 3] = np.where(depth > 0, 90 + 150 * frac, 0).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"image": uri, "bounds": [b.left, b.bottom, b.right, b.top], "max_depth_m": max_depth}
+
+
+def inspection_observations(db: DB, kind: str) -> list[tuple[int, dt.date, int]]:
+    """(asset id, date, condition class) of every graded inspection of assets of ``kind``
+    (input for the Markov deterioration fit)."""
+    rows = db.execute(
+        text(
+            "SELECT i.asset_id, i.inspected_on, i.condition_class FROM inspection i"
+            " JOIN asset a ON a.id = i.asset_id WHERE a.kind = :k AND i.condition_class IS NOT NULL"
+            " ORDER BY i.asset_id, i.inspected_on"
+        ),
+        {"k": kind},
+    )
+    return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+def glb_data_uri(path: str | None, *, max_bytes: int = 8_000_000) -> str | None:
+    """A GLB file as a data URI (so the browser draws it without another server), None when
+    missing or bigger than ``max_bytes``."""
+    import base64
+    from pathlib import Path
+
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size > max_bytes:
+        return None
+    return "data:model/gltf-binary;base64," + base64.b64encode(p.read_bytes()).decode()
