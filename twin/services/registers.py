@@ -40,6 +40,7 @@ from road_network.stake import (
     to_wgs84,
 )
 from twin.errors import InputError
+from twin.ingest import copy_rows
 
 #: Edges of the asset's road within this distance of it are the edges it governs.
 LINK_TOLERANCE_M = 25.0
@@ -301,88 +302,108 @@ def _place_row(
 
 # ----------------------------------------------------------------------------- writing
 
-_INSERT = text(
-    """
+_STAGE_COLUMNS = (
+    "line",
+    "external_id",
+    "kind",
+    "name_zh",
+    "name_en",
+    "road_id",
+    "road_code",
+    "stake_m",
+    "stake_end_m",
+    "geom",
+    "attributes",
+    "state",
+    "owner",
+    "built_on",
+    "source",
+)
+_STAGE = (
+    "CREATE TEMP TABLE _register_stage (line int, external_id text, kind text, "
+    "name_zh text, name_en text, road_id int, road_code text, stake_m float8, "
+    "stake_end_m float8, geom geometry, attributes jsonb, state text, owner text, "
+    "built_on date, source jsonb)"
+)
+# Existing assets: given fields replace stored ones, attributes and source are merged.
+_UPDATE = """
+    UPDATE asset a SET
+        name_zh = COALESCE(r.name_zh, a.name_zh),
+        name_en = COALESCE(r.name_en, a.name_en),
+        road_id = COALESCE(r.road_id, a.road_id),
+        road_code = COALESCE(r.road_code, a.road_code),
+        stake_m = COALESCE(r.stake_m, a.stake_m),
+        stake_end_m = COALESCE(r.stake_end_m, a.stake_end_m),
+        geom = COALESCE(r.geom, a.geom),
+        attributes = a.attributes || r.attributes,
+        lifecycle_state = COALESCE(r.state, a.lifecycle_state),
+        owner = COALESCE(r.owner, a.owner),
+        built_on = COALESCE(r.built_on, a.built_on),
+        source = a.source || r.source,
+        updated_at = now()
+    FROM _register_stage r
+    WHERE a.external_id = r.external_id
+    RETURNING a.id, a.external_id
+"""
+_INSERT = """
     INSERT INTO asset (external_id, kind, name_zh, name_en, road_id, road_code, stake_m,
                        stake_end_m, geom, attributes, lifecycle_state, owner, built_on, source)
-    VALUES (:external_id, :kind, :name_zh, :name_en, :road_id, :road_code, :stake_m,
-            :stake_end_m, ST_GeomFromText(:wkt, 4326), :attributes, COALESCE(:state, 'in_service'),
-            :owner, :built_on, :source)
-    RETURNING id
-    """
-).bindparams(bindparam("attributes", type_=JSONB), bindparam("source", type_=JSONB))
-
-_UPDATE = text(
-    """
-    UPDATE asset SET
-        name_zh = COALESCE(:name_zh, name_zh),
-        name_en = COALESCE(:name_en, name_en),
-        road_id = COALESCE(:road_id, road_id),
-        road_code = COALESCE(:road_code, road_code),
-        stake_m = COALESCE(:stake_m, stake_m),
-        stake_end_m = COALESCE(:stake_end_m, stake_end_m),
-        geom = COALESCE(ST_GeomFromText(:wkt, 4326), geom),
-        attributes = attributes || :attributes,
-        lifecycle_state = COALESCE(:state, lifecycle_state),
-        owner = COALESCE(:owner, owner),
-        built_on = COALESCE(:built_on, built_on),
-        source = source || :source,
-        updated_at = now()
-    WHERE id = :id
-    """
-).bindparams(bindparam("attributes", type_=JSONB), bindparam("source", type_=JSONB))
+    SELECT external_id, kind, name_zh, name_en, road_id, road_code, stake_m, stake_end_m,
+           geom, attributes, COALESCE(state, 'in_service'), owner, built_on, source
+    FROM _register_stage r
+    WHERE NOT EXISTS (SELECT 1 FROM asset a WHERE a.external_id = r.external_id)
+    ORDER BY line
+    RETURNING id, external_id
+"""
 
 
-def _params(p: _Placed, file_name: str) -> dict[str, Any]:
+def _stage_row(p: _Placed, file_name: str) -> tuple[Any, ...]:
     r = p.row
-    return {
-        "external_id": r.external_id,
-        "kind": r.kind,
-        "name_zh": r.name_zh,
-        "name_en": r.name_en,
-        "road_id": p.road_id,
-        "road_code": r.road_code,
-        "stake_m": p.stake_m,
-        "stake_end_m": r.stake_end_m,
-        "wkt": p.geom.wkt if p.geom is not None else None,
-        "attributes": _jsonable(r.attributes),
-        "state": r.state,
-        "owner": r.owner,
-        "built_on": r.built_on,
-        "source": {"register": {"file": file_name, "line": r.line}},
-    }
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(d, ensure_ascii=False, default=str))
+    return (
+        r.line,
+        r.external_id,
+        r.kind,
+        r.name_zh,
+        r.name_en,
+        p.road_id,
+        r.road_code,
+        p.stake_m,
+        r.stake_end_m,
+        f"SRID=4326;{p.geom.wkt}" if p.geom is not None else None,
+        json.dumps(r.attributes, ensure_ascii=False, default=str),
+        r.state,
+        r.owner,
+        r.built_on,
+        json.dumps({"register": {"file": file_name, "line": r.line}}, ensure_ascii=False),
+    )
 
 
 def _write(
     conn: Connection, placed: Sequence[_Placed], report: RegisterReport, *, file_name: str
 ) -> None:
-    relink: list[int] = []
-    limit_rows: list[dict[str, Any]] = []
-    for p in placed:
-        params = _params(p, file_name)
-        if p.existing is None:
-            aid = conn.execute(_INSERT, params).scalar_one()
-            report.inserted += 1
-        else:
-            aid = p.existing[0]
-            conn.execute(_UPDATE, {**params, "id": aid})
-            report.updated += 1
-        report.asset_ids.append(aid)
-        if p.geom is not None:
-            relink.append(aid)
-        for kind, value in p.row.limits.items():
-            limit_rows.append(
-                {
-                    "a": aid,
-                    "k": kind,
-                    "v": value,
-                    "src": {"register": {"file": file_name, "line": p.row.line}},
-                }
-            )
+    """Stage the rows with COPY, then update existing assets and insert new ones in two
+    set-wise statements (one round trip per row made 10k-row registers take minutes)."""
+    conn.execute(text(_STAGE))
+    copy_rows(conn, "_register_stage", _STAGE_COLUMNS, (_stage_row(p, file_name) for p in placed))
+    ids: dict[str, int] = {}
+    updated = conn.execute(text(_UPDATE)).all()
+    ids.update({e: int(i) for i, e in updated})
+    inserted = conn.execute(text(_INSERT)).all()
+    ids.update({e: int(i) for i, e in inserted})
+    conn.execute(text("DROP TABLE _register_stage"))
+    report.updated, report.inserted = len(updated), len(inserted)
+    report.asset_ids = [ids[p.row.external_id] for p in placed]
+    relink = [ids[p.row.external_id] for p in placed if p.geom is not None]
+    limit_rows = [
+        {
+            "a": ids[p.row.external_id],
+            "k": kind,
+            "v": value,
+            "src": {"register": {"file": file_name, "line": p.row.line}},
+        }
+        for p in placed
+        for kind, value in p.row.limits.items()
+    ]
     if report.asset_ids:
         conn.execute(
             text(
