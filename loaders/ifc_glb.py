@@ -354,7 +354,7 @@ def triangulate_to_glb(
             )
             cls = shape.type
             classes[cls] = classes.get(cls, 0) + 1
-            mat = writer.material(cls, colour_for(cls, _supertypes(f, shape.id)))
+            mat = writer.material(cls, colour_for(cls, _supertypes(f, cls, shape.id)))
             name = (names or {}).get(shape.guid) if names else shape.name
             node = writer.add_mesh(
                 gltf,
@@ -395,12 +395,12 @@ def triangulate_to_glb(
 _SUPERTYPES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
-def _supertypes(f: ifcopenshell.file, entity_id: int) -> tuple[str, ...]:
-    """The coloured classes ``entity_id`` is an instance of (cached per class)."""
-    ent = f.by_id(entity_id)
-    key = (f.schema_identifier, ent.is_a())
+def _supertypes(f: ifcopenshell.file, ifc_class: str, entity_id: int) -> tuple[str, ...]:
+    """The coloured classes an instance of ``ifc_class`` belongs to (cached per class)."""
+    key = (f.schema_identifier, ifc_class)
     got = _SUPERTYPES.get(key)
     if got is None:
+        ent = f.by_id(entity_id)
         got = tuple(c for c in CLASS_COLOURS if _is_a(ent, c))
         _SUPERTYPES[key] = got
     return got

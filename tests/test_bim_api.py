@@ -150,3 +150,23 @@ def test_sample_models_link_to_the_overlapped_bridge(
     assert [o["file"] for o in out] == [SAMPLE_BRIDGE.name]
     assert out[0]["asset_id"] == aid
     assert bim.import_sample_models(connection, settings=s)[0]["status"] == "unchanged"
+
+
+def test_element_boxes_cover_the_bridge_line(connection: Connection, settings: Settings) -> None:
+    aid = _asset(connection)
+    rep = bim.import_ifc(connection, SAMPLE_BRIDGE, settings=settings, asset_id=aid, threads=1)
+    boxes = bim.element_boxes(connection, rep["model_id"])
+    assert len(boxes) == rep["shapes"]
+    deck = next(b for b in boxes if b["name"] == "Deck slab")
+    assert deck["height_m"] > 0.2 and deck["base_m"] > 5.0
+    ring = "POLYGON((" + ",".join(f"{x} {y}" for x, y in deck["polygon"]) + "))"
+    covered = connection.execute(
+        text(
+            "SELECT ST_Length(ST_Intersection(ST_GeomFromText(:r, 4326), geom)::geography) / "
+            "ST_Length(geom::geography) FROM asset WHERE id = :a"
+        ),
+        {"r": ring, "a": aid},
+    ).scalar_one()
+    assert covered > 0.95
+    gid = deck["global_id"]
+    assert bim.element_info(connection, rep["model_id"], gid)["ifc_class"] == "IfcSlab"

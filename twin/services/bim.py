@@ -699,6 +699,76 @@ def models_for_asset(db: DbLike, asset_id: int) -> list[dict[str, Any]]:
     return list_models(db, asset_id=asset_id)
 
 
+def georef_of(model: dict[str, Any]) -> ifc_georef.Georef | None:
+    """The stored georeference of a model as a transform (None when not placed)."""
+    g = model.get("georef") or {}
+    if not g.get("crs") or g.get("kind") in (None, "none"):
+        return None
+    return ifc_georef.Georef(
+        kind=g["kind"],
+        crs=g["crs"],
+        offset=(float(g["offset"][0]), float(g["offset"][1])),
+        theta_rad=math.radians(float(g["theta_deg"])),
+        scale=float(g["scale"]),
+        height_offset_m=float(g["height_offset_m"]),
+    )
+
+
+def element_boxes(db: DbLike, model_id: int) -> list[dict[str, Any]]:
+    """Per element, its bounding box on the map: for a pickable deck.gl PolygonLayer.
+
+    deck.gl picks a ScenegraphLayer as one object, so to click single elements draw
+    these boxes (extruded from ``base_m`` by ``height_m``, nearly transparent) over the
+    GLB. Read from the GLB's JSON chunk (accessor min/max), not its geometry.
+
+    Returns a list of {global_id, ifc_class, name, polygon [[lon, lat], ...] (closed),
+    base_m, height_m}; empty for a model that is not placed.
+    """
+    model = get_model(db, model_id)
+    g = georef_of(model)
+    if g is None:
+        return []
+    doc = _glb_json(glb_file(db, model_id))
+    origin = np.array((doc.get("extras") or {}).get("origin_m") or [0.0, 0.0, 0.0])
+    out = []
+    for node in doc.get("nodes", []):
+        acc = doc["accessors"][
+            doc["meshes"][node["mesh"]]["primitives"][0]["attributes"]["POSITION"]
+        ]
+        (x0, y0, z0), (x1, y1, z1) = acc["min"], acc["max"]
+        # glTF (x, y, z) = local (x, z, -y) relative to the GLB origin
+        lx0, lx1 = x0 + origin[0], x1 + origin[0]
+        ly0, ly1 = -z1 + origin[1], -z0 + origin[1]
+        corners = np.array(
+            [[lx0, ly0, 0.0], [lx1, ly0, 0.0], [lx1, ly1, 0.0], [lx0, ly1, 0.0], [lx0, ly0, 0.0]]
+        )
+        ll = g.to_lonlat(corners)
+        extras = node.get("extras") or {}
+        out.append(
+            {
+                "global_id": node["name"],
+                "ifc_class": extras.get("ifc_class"),
+                "name": extras.get("name"),
+                "polygon": [[float(a), float(b)] for a, b in ll[:, :2]],
+                "base_m": g.height_offset_m + y0 + float(origin[2]),
+                "height_m": y1 - y0,
+            }
+        )
+    return out
+
+
+def _glb_json(path: Path) -> dict[str, Any]:
+    import struct
+
+    with path.open("rb") as fh:
+        head = fh.read(20)
+        magic, _version, _total, json_len, chunk_type = struct.unpack("<IIIII", head)
+        if magic != 0x46546C67 or chunk_type != 0x4E4F534A:
+            raise InputError(f"{path}: not a GLB file")
+        doc: dict[str, Any] = json.loads(fh.read(json_len))
+    return doc
+
+
 def model_view(db: DbLike, model_id: int, *, glb_url: str | None = None) -> dict[str, Any]:
     """What the twin needs to draw a model in place with deck.gl.
 

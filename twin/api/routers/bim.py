@@ -72,6 +72,13 @@ def elements(
     )
 
 
+@router.get("/bim/models/{model_id}/boxes")
+def boxes(model_id: int, db: Session = Depends(get_session)) -> list[dict[str, Any]]:
+    """Per element its map footprint box (lon/lat ring), base and height in metres: a
+    pickable deck.gl PolygonLayer over the GLB for clicking single elements."""
+    return svc.element_boxes(db, model_id)
+
+
 @router.post("/bim/models/{model_id}/link")
 def link(
     model_id: int,
