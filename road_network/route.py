@@ -764,11 +764,19 @@ def _arc_blockers(
     }
     if not why and not (g.arc_flags[a] & FLAG_CLOSED):
         base["violated"] = [{"kind": "avoided", "limit": None, "vehicle": None, "unit": None}]
-    if not structs:
-        key = ("edge", e)
-        if key in seen:
+    avoided = base["violated"][0]["kind"] == "avoided"
+    # Name only the structures whose own limits (or closure) explain a violation: a long
+    # edge also carries RSUs, signs and pavement sections that block nothing. Arcs avoided
+    # on request name every structure on them.
+    explaining = [
+        (si, base["violated"] if avoided else _own_violations(g.structures[si], why))
+        for si in structs
+    ]
+    explaining = [(si, own) for si, own in explaining if own]
+    if not explaining:
+        if ("edge", e) in seen:
             return []
-        seen.add(key)
+        seen.add(("edge", e))
         return [
             {
                 "id": None,
@@ -782,13 +790,32 @@ def _arc_blockers(
             }
         ]
     out = []
-    for si in structs:
-        key = ("s", si)
-        if key in seen:
+    for si, own in explaining:
+        if ("s", si) in seen:
             continue
-        seen.add(key)
-        out.append({**_struct_dict(g.structures[si]), **base})
+        seen.add(("s", si))
+        out.append({**_struct_dict(g.structures[si]), **base, "violated": own})
     return out
+
+
+def _own_violations(s: Any, why: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The violations of an arc that structure ``s`` causes itself."""
+    mine = []
+    for w in why:
+        if w["kind"] == "closed":
+            if s.state in ("closed", "decommissioned"):
+                mine.append(w)
+            continue
+        for lim in s.limits:
+            if lim.get("kind") != w["kind"]:
+                continue
+            value = lim.get("value")
+            if (value is None and w["limit"] is None) or (
+                value is not None and w["vehicle"] is not None and value < w["vehicle"]
+            ):
+                mine.append(w)
+                break
+    return mine
 
 
 # --------------------------------------------------------------------------- geometry
