@@ -344,6 +344,8 @@ def _write(
     node_base = _allocate(conn, "road_node", len(nodes), prev)
     ranges["road_node"] = [node_base, node_base + len(nodes)]
     node_attrs = json.dumps({"dataset": dataset})
+    bulk = _can_skip_fk_triggers(conn)
+    _bulk(conn, bulk, on=True)
     rows["road_node"] = copy_rows(
         conn,
         "road_node",
@@ -362,8 +364,10 @@ def _write(
     tick("road_node", rows["road_node"], len(nodes))
 
     # road (upsert by code)
+    _bulk(conn, bulk, on=False)
     road_ids = _upsert_roads(conn, net.roads, src)
     rows["road"] = len(road_ids)
+    _bulk(conn, bulk, on=True)
 
     # road_edge
     edges = net.edges
@@ -399,6 +403,7 @@ def _write(
     tick("road_edge", rows["road_edge"], len(edges))
 
     # asset (upsert by external_id), structure_limit, asset_edge
+    _bulk(conn, bulk, on=False)
     asset_ids = _upsert_assets(conn, net, src, road_ids)
     rows["asset"] = len(asset_ids)
     # OSM limits of every asset now in this dataset (re-loaded, taken over or stale) go;
@@ -411,6 +416,7 @@ def _write(
         {"d": dataset},
     ).rowcount
     tick("asset", rows["asset"], len(net.assets))
+    _bulk(conn, bulk, on=True)
     rows["structure_limit"] = copy_rows(
         conn,
         "structure_limit",
@@ -444,6 +450,9 @@ def _write(
         ),
     )
     tick("structure_limit", rows["structure_limit"], len(net.limits))
+    _bulk(conn, bulk, on=False)
+    if bulk:
+        _verify_references(conn, edge_base, edge_base + len(edges))
 
     _finish_roads(conn, road_ids, dataset)
     for table in ("road_node", "road_edge"):
@@ -478,6 +487,53 @@ def _write(
         replaced=replaced,
         report=report,
     )
+
+
+def _can_skip_fk_triggers(conn: Connection) -> bool:
+    """True when we may set ``session_replication_role`` (superuser, as in the embedded
+    cluster)."""
+    return bool(
+        conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+    )
+
+
+def _bulk(conn: Connection, enabled: bool, *, on: bool) -> None:
+    """Switch per-row foreign-key triggers off (``on``) or back on for our COPYs.
+
+    PostgreSQL checks a foreign key with one trigger call per inserted row; for the
+    hundreds of thousands of edges of a network that costs more than the COPY itself.
+    Every id we write comes from rows we have just written, so during our own COPYs we
+    set ``session_replication_role = replica`` (the technique ``pg_restore
+    --disable-triggers`` uses), scoped to this transaction with ``SET LOCAL``, and verify
+    the references afterwards with one set-based query (:func:`_verify_references`).
+    Upserts of shared rows (roads, assets) run with triggers on.
+    """
+    if enabled:
+        role = "replica" if on else "origin"
+        conn.execute(text(f"SET LOCAL session_replication_role = {role}"))
+
+
+def _verify_references(conn: Connection, lo: int, hi: int) -> None:
+    """The foreign keys the skipped triggers would have checked, checked at once."""
+    bad = conn.execute(
+        text(
+            "SELECT count(*) FROM road_edge e WHERE e.id >= :lo AND e.id < :hi AND ("
+            " NOT EXISTS (SELECT 1 FROM road_node n WHERE n.id = e.source_node)"
+            " OR NOT EXISTS (SELECT 1 FROM road_node n WHERE n.id = e.target_node)"
+            " OR (e.road_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM road r WHERE r.id = e.road_id)))"
+        ),
+        {"lo": lo, "hi": hi},
+    ).scalar_one()
+    bad += conn.execute(
+        text(
+            "SELECT count(*) FROM asset_edge ae WHERE ae.edge_id >= :lo AND ae.edge_id < :hi AND ("
+            " NOT EXISTS (SELECT 1 FROM road_edge e WHERE e.id = ae.edge_id)"
+            " OR NOT EXISTS (SELECT 1 FROM asset a WHERE a.id = ae.asset_id))"
+        ),
+        {"lo": lo, "hi": hi},
+    ).scalar_one()
+    if bad:
+        raise RuntimeError(f"OSM import wrote {bad} rows with dangling references (a bug)")
 
 
 def _edge_rows(
