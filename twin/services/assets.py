@@ -319,24 +319,16 @@ def transition_asset(
 
 
 def _invalidate_routes(conn: Connection, asset_ids: list[int]) -> None:
-    """Tell the route engine that limits/closures of these assets changed.
+    """Tell the route engine that limits or closures of these assets changed.
 
-    The route engine (``twin.services.routing``) compiles its per-edge limits from
-    approved ``structure_limit`` rows and closed assets; it is owned elsewhere, so we call
-    its invalidation only when it offers one.
+    ``twin.services.routing`` compiles per-edge limits from *approved* ``structure_limit``
+    rows of assets linked through ``asset_edge`` and treats closed assets' edges as
+    impassable; :func:`twin.services.routing.invalidate` makes its next graph request
+    re-check the database fingerprint (which covers limit statuses and asset states).
     """
-    try:
-        from twin.services import routing  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    for name in ("invalidate", "invalidate_graph", "invalidate_cache"):
-        fn = getattr(routing, name, None)
-        if callable(fn):
-            try:
-                fn(conn, asset_ids=asset_ids)
-            except TypeError:
-                fn()
-            return
+    from twin.services import routing
+
+    routing.invalidate()
 
 
 # --------------------------------------------------------------------------- inspections

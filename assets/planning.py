@@ -1,0 +1,381 @@
+"""Budgeted multi-year maintenance planning on Markov condition forecasts.
+
+Model
+-----
+* Each asset has a class distribution now and a one-year transition matrix (from
+  :mod:`assets.markov`, per asset group).
+* Candidate actions (:data:`DEFAULT_ACTIONS`): ``routine`` (no class change, deterioration
+  halved for three years), ``repair`` (one class better), ``rehabilitation`` (two classes
+  better), ``replacement`` (class 1). Costs are unit costs in CNY times the asset's size
+  (bridge deck area m², tunnel length m, else one unit); the defaults are planning
+  assumptions to be replaced by the owner's own rates.
+* An alternative for an asset is "do nothing" or one action in one year of the horizon
+  (at most one treatment per asset in the horizon; both solvers choose among exactly
+  these alternatives, so their objectives compare like with like).
+* Objective: maximise the weighted sum over assets and years of the expected condition
+  index (class 1 -> 100, 2 -> 87.5, 3 -> 70, 4 -> 50, 5 -> 20; :data:`CONDITION_INDEX`),
+  measured at the end of each year, subject to a budget per year.
+
+Solvers: :func:`solve_milp` (exact: scipy.optimize.milp with HiGHS, a multiple-choice
+knapsack with one budget row per year) and :func:`worst_first` (the usual practice: each
+year treat the assets with the worst expected class first, with the treatment their class
+calls for, while the year's budget lasts).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from assets.errors import GradingError
+
+FloatArray = NDArray[np.float64]
+N = 5
+ACTIONS = ("routine", "repair", "rehabilitation", "replacement")
+CONDITION_INDEX = np.array([100.0, 87.5, 70.0, 50.0, 20.0])
+
+
+@dataclass(frozen=True)
+class Action:
+    """A maintenance action: its class effect and unit costs per asset kind (CNY)."""
+
+    name: str
+    improve_classes: int  # 0: none; 9: back to class 1
+    slow_factor: float = 1.0  # deterioration multiplier while the effect lasts
+    slow_years: int = 0
+    unit_cost_cny: Mapping[str, float] = field(default_factory=dict)
+
+
+#: Unit costs: bridges per m² of deck, tunnels per metre of bore, others per asset.
+#: Planning assumptions (order of magnitude of Chinese highway practice), configurable.
+DEFAULT_ACTIONS: dict[str, Action] = {
+    "routine": Action("routine", 0, 0.5, 3, {"bridge": 15.0, "tunnel": 400.0, "default": 2_000.0}),
+    "repair": Action(
+        "repair", 1, 1.0, 0, {"bridge": 450.0, "tunnel": 6_000.0, "default": 20_000.0}
+    ),
+    "rehabilitation": Action(
+        "rehabilitation", 2, 1.0, 0, {"bridge": 2_000.0, "tunnel": 25_000.0, "default": 80_000.0}
+    ),
+    "replacement": Action(
+        "replacement", 9, 1.0, 0, {"bridge": 9_000.0, "tunnel": 120_000.0, "default": 300_000.0}
+    ),
+}
+
+#: Worst-first rule: the action an expected class calls for.
+WORST_FIRST_RULE: tuple[tuple[float, str], ...] = (
+    (4.5, "replacement"),
+    (3.5, "rehabilitation"),
+    (2.5, "repair"),
+    (1.5, "routine"),
+)
+
+
+@dataclass(frozen=True)
+class PlanAsset:
+    """One asset as the planner sees it."""
+
+    asset_id: int
+    kind: str
+    distribution: FloatArray  # shares of classes 1..5 now
+    group: str = "all"
+    size: float = 1.0  # deck area m² (bridge), length m (tunnel), else 1
+    weight: float = 1.0  # importance (traffic, area ...)
+
+
+@dataclass
+class Problem:
+    """Alternatives with their gains and costs, ready for either solver."""
+
+    assets: list[PlanAsset]
+    years: int
+    budgets: FloatArray
+    actions: list[str]
+    gain: FloatArray  # (n_assets, n_actions, years): weighted CI-years over doing nothing
+    cost: FloatArray  # (n_assets, n_actions)
+    base: FloatArray  # (n_assets,): weighted CI-years when doing nothing
+    paths: dict[str, FloatArray]  # group -> (n_actions, years + 1, 5, 5) products after action
+    transition: dict[str, FloatArray]
+
+
+@dataclass
+class Plan:
+    """A solved plan."""
+
+    method: str
+    choices: list[dict[str, Any]]
+    objective: float
+    spend_by_year: list[float]
+    condition_by_year: list[float]
+    shares_by_year: list[list[float]]
+    seconds: float
+    status: str
+    gap: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "method": self.method,
+            "objective": round(self.objective, 3),
+            "status": self.status,
+            "gap": self.gap,
+            "seconds": round(self.seconds, 4),
+            "spend_by_year_cny": [round(s, 2) for s in self.spend_by_year],
+            "network_condition_by_year": [round(c, 3) for c in self.condition_by_year],
+            "class_shares_by_year": [[round(x, 4) for x in row] for row in self.shares_by_year],
+            "actions": self.choices,
+        }
+
+
+def _effect(action: Action) -> FloatArray:
+    e = np.zeros((N, N))
+    for c in range(N):
+        e[c, 0 if action.improve_classes >= 9 else max(0, c - action.improve_classes)] = 1.0
+    return e
+
+
+def _after_products(p: FloatArray, action: Action, years: int) -> FloatArray:
+    """E_a @ M_1 @ ... @ M_k for k = 0..years (M slowed while the action's effect lasts)."""
+    slow = np.eye(N) + action.slow_factor * (p - np.eye(N))
+    out = np.empty((years + 1, N, N))
+    m = _effect(action)
+    out[0] = m
+    for k in range(1, years + 1):
+        m = m @ (slow if k <= action.slow_years else p)
+        out[k] = m
+    return out
+
+
+def build_problem(
+    assets: Sequence[PlanAsset],
+    *,
+    transition: Mapping[str, FloatArray],
+    budgets_cny: Sequence[float],
+    actions: Mapping[str, Action] | None = None,
+) -> Problem:
+    """Precompute every alternative's gain (weighted expected condition-index years over
+    doing nothing) and cost.
+
+    Parameters
+    ----------
+    assets:
+        The assets to plan.
+    transition:
+        Group -> one-year transition matrix (``"all"`` is the fallback).
+    budgets_cny:
+        Budget of each plan year, CNY; the horizon is its length.
+    """
+    acts = dict(actions or DEFAULT_ACTIONS)
+    years = len(budgets_cny)
+    if not 1 <= years <= 50:
+        raise GradingError("budgets_cny", list(budgets_cny), "1..50 yearly budgets")
+    if any(b < 0 for b in budgets_cny):
+        raise GradingError("budgets_cny", list(budgets_cny), "budgets >= 0 CNY")
+    if not assets:
+        raise GradingError("assets", [], "at least one asset to plan")
+    if "all" not in transition:
+        raise GradingError("transition", sorted(transition), "a matrix for group 'all'")
+    names = list(acts)
+    n = len(assets)
+    groups = sorted({a.group if a.group in transition else "all" for a in assets})
+    paths = {
+        g: np.stack([_after_products(transition[g], acts[a], years) for a in names]) for g in groups
+    }
+    # pre-action distributions when doing nothing: d_t = d_0 P^t, t = 0..years
+    d0 = np.stack([_norm(a.distribution) for a in assets])
+    gidx = np.array([groups.index(a.group if a.group in transition else "all") for a in assets])
+    pre = np.empty((n, years + 1, N))
+    pre[:, 0] = d0
+    for g_i, g in enumerate(groups):
+        sel = gidx == g_i
+        for t in range(1, years + 1):
+            pre[sel, t] = pre[sel, t - 1] @ transition[g]
+    w = np.array([a.weight for a in assets])
+    ci_pre = pre @ CONDITION_INDEX  # (n, years + 1); end of year t is index t + 1
+    base = w * ci_pre[:, 1:].sum(axis=1)
+    gain = np.zeros((n, len(names), years))
+    for g_i, g in enumerate(groups):
+        sel = np.flatnonzero(gidx == g_i)
+        ci_after = (
+            paths[g] @ CONDITION_INDEX
+        )  # (n_actions, years + 1, 5): class -> CI after k years
+        cum = np.cumsum(ci_after[:, 1:, :], axis=1)  # sum_{k=1..m}
+        for y in range(years):
+            m = years - y  # end-of-year measurements from year y on
+            with_action = pre[sel, y] @ cum[:, m - 1, :].T  # (n_sel, n_actions)
+            without = ci_pre[sel, y + 1 :].sum(axis=1)
+            gain[sel, :, y] = w[sel, None] * (with_action - without[:, None])
+    cost = np.array([[_unit(acts[a], asset.kind) * asset.size for a in names] for asset in assets])
+    return Problem(
+        list(assets),
+        years,
+        np.asarray(budgets_cny, float),
+        names,
+        gain,
+        cost,
+        base,
+        paths,
+        dict(transition),
+    )
+
+
+def _unit(action: Action, kind: str) -> float:
+    return float(action.unit_cost_cny.get(kind, action.unit_cost_cny.get("default", 0.0)))
+
+
+def _norm(d: FloatArray) -> FloatArray:
+    arr = np.asarray(d, dtype=float)
+    if arr.shape != (N,) or (arr < 0).any() or arr.sum() <= 0:
+        raise GradingError("distribution", arr.tolist(), "5 non-negative class shares")
+    return arr / arr.sum()  # type: ignore[no-any-return]
+
+
+def solve_milp(problem: Problem, *, time_limit_s: float = 120.0, mip_rel_gap: float = 1e-6) -> Plan:
+    """The exact plan: scipy.optimize.milp (HiGHS) on the alternatives.
+
+    Variables x[i, a, y] in {0, 1} (only alternatives with a positive gain that fit the
+    year's budget are created; the others can never be in an optimal plan); one row per
+    asset ``sum x <= 1`` (nothing chosen = do nothing) and one budget row per year.
+    """
+    t0 = time.perf_counter()
+    n, na, ny = problem.gain.shape
+    cost3 = np.broadcast_to(problem.cost[:, :, None], (n, na, ny))
+    keep = (problem.gain > 1e-9) & (cost3 <= problem.budgets[None, None, :] + 1e-6)
+    idx = np.flatnonzero(keep.ravel())
+    if idx.size == 0:
+        return _plan(problem, np.zeros(0, int), "milp", time.perf_counter() - t0, "optimal", 0.0)
+    i_of, rem = np.divmod(idx, na * ny)
+    y_of = rem % ny
+    g = problem.gain.ravel()[idx]
+    c = cost3.ravel()[idx]
+    nv = idx.size
+    cols = np.arange(nv)
+    a_choice = sparse.csr_array((np.ones(nv), (i_of, cols)), shape=(n, nv))
+    a_budget = sparse.csr_array((c, (y_of, cols)), shape=(ny, nv))
+    cons = [
+        LinearConstraint(a_choice, -np.inf, 1.0),
+        LinearConstraint(a_budget, -np.inf, problem.budgets),
+    ]
+    res = milp(
+        -g,
+        constraints=cons,
+        integrality=np.ones(nv),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "presolve": True},
+    )
+    if res.x is None:
+        raise GradingError(
+            "budgets_cny", problem.budgets.tolist(), f"a solvable plan ({res.message})"
+        )
+    chosen = idx[res.x > 0.5]
+    gap = getattr(res, "mip_gap", None)
+    status = "optimal" if res.status == 0 else f"status {res.status}: {res.message}"
+    return _plan(
+        problem,
+        chosen,
+        "milp",
+        time.perf_counter() - t0,
+        status,
+        None if gap is None else float(gap),
+    )
+
+
+def worst_first(problem: Problem, *, rule: Sequence[tuple[float, str]] = WORST_FIRST_RULE) -> Plan:
+    """The usual practice: each year, rank untreated assets by expected class (worst first,
+    heavier weight first on ties) and give each the treatment its class calls for while
+    the year's budget lasts (an asset too dear for what is left is skipped)."""
+    t0 = time.perf_counter()
+    n, na, ny = problem.gain.shape
+    pre = _pre_distributions(problem)
+    exp_class = pre[:, :, :] @ np.arange(1, N + 1)  # (n, years + 1)
+    weights = np.array([a.weight for a in problem.assets])
+    treated = np.zeros(n, bool)
+    chosen: list[int] = []
+    for y in range(ny):
+        left = problem.budgets[y]
+        order = np.lexsort((-weights, -exp_class[:, y]))
+        for i in order:
+            if treated[i]:
+                continue
+            act = next((name for bound, name in rule if exp_class[i, y] >= bound), None)
+            if act is None:
+                break  # sorted: everyone after is better still
+            a = problem.actions.index(act)
+            c = problem.cost[i, a]
+            if c <= left:
+                left -= c
+                treated[i] = True
+                chosen.append((i * na + a) * ny + y)
+    return _plan(
+        problem, np.array(chosen, int), "worst_first", time.perf_counter() - t0, "heuristic", None
+    )
+
+
+def _pre_distributions(problem: Problem) -> FloatArray:
+    n, ny = len(problem.assets), problem.years
+    pre = np.empty((n, ny + 1, N))
+    for i, a in enumerate(problem.assets):
+        p = problem.transition.get(a.group, problem.transition["all"])
+        d = _norm(a.distribution)
+        pre[i, 0] = d
+        for t in range(1, ny + 1):
+            d = d @ p
+            pre[i, t] = d
+    return pre
+
+
+def _plan(
+    problem: Problem,
+    chosen: NDArray[np.int_],
+    method: str,
+    seconds: float,
+    status: str,
+    gap: float | None,
+) -> Plan:
+    n, na, ny = problem.gain.shape
+    weights = np.array([a.weight for a in problem.assets])
+    pre = _pre_distributions(problem)
+    ends = pre[:, 1:, :].copy()  # (n, years, 5) end-of-year distributions, do nothing
+    spend = np.zeros(ny)
+    choices = []
+    for flat in chosen.tolist():
+        i, rem = divmod(int(flat), na * ny)
+        a, y = divmod(rem, ny)
+        asset = problem.assets[i]
+        grp = asset.group if asset.group in problem.paths else "all"
+        prods = problem.paths[grp][a]  # (years + 1, 5, 5)
+        for t in range(y, ny):
+            ends[i, t] = pre[i, y] @ prods[t - y + 1]
+        spend[y] += problem.cost[i, a]
+        choices.append(
+            {
+                "asset_id": asset.asset_id,
+                "year_index": y,
+                "action": problem.actions[a],
+                "cost_cny": round(float(problem.cost[i, a]), 2),
+                "expected_class_before": round(float(pre[i, y] @ np.arange(1, N + 1)), 3),
+            }
+        )
+    ci = ends @ CONDITION_INDEX  # (n, years)
+    objective = float((weights[:, None] * ci).sum())
+    wsum = weights.sum()
+    cond = (weights[:, None] * ci).sum(axis=0) / wsum
+    shares = (weights[:, None, None] * ends).sum(axis=0) / wsum
+    choices.sort(key=lambda c: (c["year_index"], c["asset_id"]))
+    return Plan(
+        method,
+        choices,
+        objective,
+        spend.tolist(),
+        cond.tolist(),
+        shares.tolist(),
+        seconds,
+        status,
+        gap,
+    )
