@@ -632,17 +632,18 @@ def _upsert_roads(conn: Connection, roads: pd.DataFrame, src: dict[str, Any]) ->
 
 
 def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> None:
-    """Road geometry = its edges collected; roads of the dataset left without edges or
-    assets are removed."""
+    """Road geometry = its edges collected, for roads this dataset created (a curated
+    centreline with a stake measure from elsewhere is kept); roads of the dataset left
+    without edges or assets are removed."""
     if road_ids:
         conn.execute(
             text(
                 "UPDATE road r SET geom = g.geom FROM ("
                 " SELECT road_id, ST_Multi(ST_Collect(geom ORDER BY id)) AS geom"
                 " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) g "
-                "WHERE r.id = g.road_id"
+                "WHERE r.id = g.road_id AND (r.geom IS NULL OR r.source->>'dataset' = :d)"
             ),
-            {"ids": sorted(set(road_ids.values()))},
+            {"ids": sorted(set(road_ids.values())), "d": dataset},
         )
     conn.execute(
         text(
