@@ -18,6 +18,7 @@ propagating matrices drawn from the posterior.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ def yearly_pairs(
     excluded = {"gap_not_one_year": 0, "improved_maintenance": 0, "jump_too_large": 0}
     for obs in by_asset.values():
         obs.sort(key=lambda o: o.inspected_on)
-        for a, b in zip(obs, obs[1:], strict=False):
+        for a, b in itertools.pairwise(obs):
             gap = (b.inspected_on - a.inspected_on).days / YEAR_DAYS
             if abs(gap - 1.0) > tolerance_years:
                 excluded["gap_not_one_year"] += 1
@@ -265,7 +266,7 @@ def age_band(age_years: float, *, edges: Sequence[float] = (15.0, 30.0)) -> str:
     """A label for an age band: ``"age<15"``, ``"age15-30"``, ``"age>=30"``."""
     if age_years < edges[0]:
         return f"age<{edges[0]:g}"
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in itertools.pairwise(edges):
         if age_years < hi:
             return f"age{lo:g}-{hi:g}"
     return f"age>={edges[-1]:g}"

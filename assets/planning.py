@@ -338,7 +338,7 @@ def _plan(
     status: str,
     gap: float | None,
 ) -> Plan:
-    n, na, ny = problem.gain.shape
+    _n, na, ny = problem.gain.shape
     weights = np.array([a.weight for a in problem.assets])
     pre = _pre_distributions(problem)
     ends = pre[:, 1:, :].copy()  # (n, years, 5) end-of-year distributions, do nothing
