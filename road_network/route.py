@@ -821,20 +821,28 @@ def _own_violations(s: Any, why: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- geometry
 def path_geometry(g: CompiledGraph, p: Path) -> dict[str, Any]:
     """GeoJSON LineString of a path (lon/lat, WGS84)."""
-    idx = snap_index(g)
-    parts: list[np.ndarray] = []
-    for leg in p.legs:
-        e = int(g.arc_edge[leg.arc])
-        back = bool(g.arc_backward[leg.arc])
-        f0, f1 = (1 - leg.start, 1 - leg.end) if back else (leg.start, leg.end)
-        if leg.start <= 0 and leg.end >= 1:
-            xy = g.edge_coords(e)
-            parts.append(xy[::-1] if back else xy)
-        else:
-            parts.append(idx.cut(e, f0, f1))
-    if not parts:
+    n = len(p.arcs)
+    if n == 0:
         return {"type": "LineString", "coordinates": []}
-    xy = np.round(np.concatenate(parts), 7)
+    edges = g.arc_edge[p.arcs].astype(np.int64)
+    back = g.arc_backward[p.arcs]
+    # whole edges: gather all vertices at once, reversed where driven backwards
+    off = g.geom_offsets
+    counts = off[edges + 1] - off[edges]
+    starts = np.where(back, off[edges + 1] - 1, off[edges])
+    step = np.where(back, -1, 1)
+    pos = np.repeat(starts, counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    ) * np.repeat(step, counts)
+    pieces = np.split(np.column_stack([g.geom_lon[pos], g.geom_lat[pos]]), np.cumsum(counts)[:-1])
+    idx = snap_index(g)
+    for k in {0, n - 1}:
+        if p.start[k] > 0 or p.end[k] < 1:
+            e = int(edges[k])
+            s0, s1 = float(p.start[k]), float(p.end[k])
+            f0, f1 = (1 - s0, 1 - s1) if back[k] else (s0, s1)
+            pieces[k] = idx.cut(e, f0, f1)
+    xy = np.round(np.concatenate(pieces), 7)
     keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]
     xy = xy[keep]
     if len(xy) == 1:
@@ -843,17 +851,16 @@ def path_geometry(g: CompiledGraph, p: Path) -> dict[str, Any]:
 
 
 def path_dict(g: CompiledGraph, p: Path, *, geometry: bool = True) -> dict[str, Any]:
-    """JSON form of a path."""
+    """JSON form of a path: ``edge_ids`` in driving order, ``edge_directions`` (+1 along
+    the edge's digitised direction, -1 against it), ``first_fraction``/``last_fraction``
+    (share of the first/last edge driven), length, time and GeoJSON geometry."""
+    n = len(p.arcs)
     return {
         "length_m": round(p.length_m, 2),
         "time_s": round(p.time_s, 2),
-        "edges": [
-            {
-                "edge_id": int(g.edge_ids[g.arc_edge[leg.arc]]),
-                "direction": "backward" if g.arc_backward[leg.arc] else "forward",
-                "fraction": round(leg.end - leg.start, 6),
-            }
-            for leg in p.legs
-        ],
+        "edge_ids": g.edge_ids[g.arc_edge[p.arcs]].tolist(),
+        "edge_directions": np.where(g.arc_backward[p.arcs], -1, 1).tolist(),
+        "first_fraction": round(float(p.end[0] - p.start[0]), 6) if n else None,
+        "last_fraction": round(float(p.end[-1] - p.start[-1]), 6) if n else None,
         "geometry": path_geometry(g, p) if geometry else None,
     }

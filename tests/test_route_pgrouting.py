@@ -18,42 +18,8 @@ from loaders.synthetic import generate_network
 from road_network.route import NoRouteError, RouteOptions, check_route
 from road_network.vehicle import PRESETS, VehicleProfile
 from twin.services import routing
+from twin.services.routing import pgrouting_edges_sql as vehicle_edges_sql
 from twin.services.synthetic import load_synthetic
-
-
-def vehicle_edges_sql(v: VehicleProfile) -> str:
-    """Edges SQL for pgr_dijkstra: cost/reverse_cost in seconds, -1 where the vehicle may
-    not drive that direction. Also used by bench/bench_route.py."""
-    values = (
-        f"CASE l.kind WHEN 'height' THEN {int(v.height_cm)} WHEN 'width' THEN {int(v.width_cm)} "
-        f"WHEN 'length' THEN {int(v.length_cm)} WHEN 'weight' THEN {int(v.gross_weight_kg)} "
-        f"WHEN 'axle_load' THEN {int(v.axle_load_kg)} END"
-    )
-
-    def blocked(direction: str) -> str:
-        return (
-            "(EXISTS (SELECT 1 FROM asset_edge ae JOIN asset a ON a.id = ae.asset_id "
-            f"WHERE ae.edge_id = e.id AND ae.direction IN ('both', '{direction}') AND ("
-            "a.lifecycle_state IN ('closed', 'decommissioned') OR EXISTS ("
-            "SELECT 1 FROM structure_limit l WHERE l.asset_id = a.id AND l.status = 'approved' "
-            f"AND NOT l.unlimited AND l.value IS NOT NULL AND l.direction IN ('both', '{direction}') "
-            f"AND l.value < {values}))))"
-        )
-
-    own = (
-        f"(COALESCE(e.max_height_cm < {v.height_cm}, false) OR "
-        f"COALESCE(e.max_width_cm < {v.width_cm}, false) OR "
-        f"COALESCE(e.max_length_cm < {v.length_cm}, false) OR "
-        f"COALESCE(e.max_weight_kg < {v.gross_weight_kg}, false) OR "
-        f"COALESCE(e.max_axle_load_kg < {v.axle_load_kg}, false))"
-    )
-    time_s = "e.length_m / (e.speed_kmh / 3.6)"
-    return (
-        f"SELECT e.id, e.source_node AS source, e.target_node AS target, "
-        f"CASE WHEN {own} OR {blocked('forward')} THEN -1 ELSE {time_s} END AS cost, "
-        f"CASE WHEN e.oneway OR {own} OR {blocked('backward')} THEN -1 ELSE {time_s} END "
-        f"AS reverse_cost FROM road_edge e"
-    )
 
 
 def pgr_costs(conn: Connection, v: VehicleProfile, pairs: list[tuple[int, int]]) -> dict:

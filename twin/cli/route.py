@@ -92,7 +92,7 @@ def _print_answer(a: dict[str, Any]) -> None:
     t.add_row(
         f"{r['length_m']:,.0f}",
         f"{r['time_s'] / 60:.1f}",
-        str(len(r["edges"])),
+        str(len(r["edge_ids"])),
         f"{a['origin']['snap_distance_m']:.1f}",
         f"{a['destination']['snap_distance_m']:.1f}",
     )
@@ -100,7 +100,7 @@ def _print_answer(a: dict[str, Any]) -> None:
         t.add_row(
             f"{alt['length_m']:,.0f}",
             f"{alt['time_s'] / 60:.1f}",
-            str(len(alt["edges"])),
+            str(len(alt["edge_ids"])),
             "alt",
             "",
         )

@@ -455,6 +455,46 @@ def map_error(exc: Exception) -> TwinError:
     return TwinError(str(exc))
 
 
+def pgrouting_edges_sql(v: VehicleProfile) -> str:
+    """Edges SQL for pgRouting (``pgr_dijkstra``) applying the same per-vehicle rules as
+    the compiled graph: cost/reverse_cost in seconds, -1 where the vehicle may not drive
+    that direction (approved limits, link and limit direction, closed assets, edge-own
+    limits; unknown values passable; conditional limits all applied). Used by the
+    equivalence test and the benchmark as the peer."""
+    values = (
+        f"CASE l.kind WHEN 'height' THEN {int(v.height_cm)} WHEN 'width' THEN {int(v.width_cm)} "
+        f"WHEN 'length' THEN {int(v.length_cm)} WHEN 'weight' THEN {int(v.gross_weight_kg)} "
+        f"WHEN 'axle_load' THEN {int(v.axle_load_kg)} END"
+    )
+
+    def blocks(direction: str) -> str:
+        return (
+            f"bool_or(ae.direction IN ('both', '{direction}') AND ("
+            "a.lifecycle_state IN ('closed', 'decommissioned') OR ("
+            f"l.direction IN ('both', '{direction}') AND l.value < {values})))"
+        )
+
+    own = (
+        f"(COALESCE(e.max_height_cm < {int(v.height_cm)}, false) OR "
+        f"COALESCE(e.max_width_cm < {int(v.width_cm)}, false) OR "
+        f"COALESCE(e.max_length_cm < {int(v.length_cm)}, false) OR "
+        f"COALESCE(e.max_weight_kg < {int(v.gross_weight_kg)}, false) OR "
+        f"COALESCE(e.max_axle_load_kg < {int(v.axle_load_kg)}, false))"
+    )
+    time_s = "e.length_m / (e.speed_kmh / 3.6)"
+    return (
+        "WITH blk AS (SELECT ae.edge_id, "
+        f"{blocks('forward')} AS bf, {blocks('backward')} AS bb "
+        "FROM asset_edge ae JOIN asset a ON a.id = ae.asset_id "
+        "LEFT JOIN structure_limit l ON l.asset_id = a.id AND l.status = 'approved' "
+        "AND NOT l.unlimited AND l.value IS NOT NULL GROUP BY ae.edge_id) "
+        "SELECT e.id, e.source_node AS source, e.target_node AS target, "
+        f"CASE WHEN {own} OR COALESCE(b.bf, false) THEN -1 ELSE {time_s} END AS cost, "
+        f"CASE WHEN e.oneway OR {own} OR COALESCE(b.bb, false) THEN -1 ELSE {time_s} END "
+        "AS reverse_cost FROM road_edge e LEFT JOIN blk b ON b.edge_id = e.id"
+    )
+
+
 # --------------------------------------------------------------------------- lookups
 _LIMITS_JSON = """
     COALESCE((SELECT json_agg(json_build_object(
@@ -626,5 +666,6 @@ __all__ = [
     "limits_on_road",
     "map_error",
     "network_version",
+    "pgrouting_edges_sql",
     "structure_by_id",
 ]

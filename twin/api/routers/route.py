@@ -132,7 +132,10 @@ class PathOut(BaseModel):
 
     length_m: float
     time_s: float
-    edges: list[dict[str, Any]]
+    edge_ids: list[int] = Field(description="road_edge ids in driving order")
+    edge_directions: list[int] = Field(description="+1 along the edge's direction, -1 against")
+    first_fraction: float | None = Field(description="share of the first edge driven")
+    last_fraction: float | None = Field(description="share of the last edge driven")
     geometry: dict[str, Any] | None = Field(description="GeoJSON LineString, WGS84")
 
 
