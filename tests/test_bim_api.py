@@ -91,8 +91,6 @@ def test_cli_load_ifc(settings: Settings, tmp_path) -> None:  # type: ignore[no-
     res = _twin(settings, "load", "ifc", str(bad))
     assert res.returncode == 2 and "not an IFC file" in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr
-    res = _twin(settings, "load", "ifc", str(SAMPLE_BRIDGE), "--anchor", "117.2")
-    assert res.returncode == 2 and "--anchor" in res.stderr
 
     # a real import commits: do it on a private copy of the sample (own sha256), clean up
     own = tmp_path / "bridge_cli.ifc"

@@ -160,3 +160,12 @@ def test_scan_reports_hash_and_schema(shared_data: Path) -> None:
     scan = ifc_core.scan_step(p)
     assert scan.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
     assert scan.header_schema == "IFC4X3_RC2" and scan.needs_migration
+
+
+def test_bad_threads_and_anchor_in_the_service(connection: Connection, settings: Settings) -> None:
+    with pytest.raises(InputError, match="threads 0"):
+        bim.import_ifc(connection, SAMPLE_BRIDGE, settings=settings, threads=0)
+    with pytest.raises(InputError, match="anchor"):
+        bim.import_ifc(
+            connection, SAMPLE_BRIDGE, settings=settings, anchor=bim.Anchor(lon=190.0, lat=0.0)
+        )

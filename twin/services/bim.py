@@ -134,6 +134,13 @@ def import_ifc(
     t0 = time.perf_counter()
     conn = _conn(db)
     path = Path(path)
+    if threads is not None and threads < 1:
+        raise InputError(f"threads {threads}: must be at least 1")
+    if anchor is not None and not (-180 <= anchor.lon <= 180 and -90 <= anchor.lat <= 90):
+        raise InputError(
+            f"anchor {anchor.lon},{anchor.lat}: longitude must be in [-180, 180], "
+            "latitude in [-90, 90]"
+        )
     try:
         scan = ifc_core.scan_step(path)
     except ifc_core.IfcError as exc:
@@ -183,6 +190,13 @@ def import_ifc(
         elements = list(ifc_core.iter_elements(f))
         names = {e.global_id: e.name for e in elements}
         geo = ifc_glb.triangulate_to_glb(f, tmp_glb, threads=threads, names=names)
+    except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        # IfcOpenShell raises these on content it cannot interpret: the file's fault
+        tmp_glb.unlink(missing_ok=True)
+        raise InputError(
+            f"{path.name}: IfcOpenShell could not read the model's elements or geometry: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     except BaseException:
         tmp_glb.unlink(missing_ok=True)
         raise
