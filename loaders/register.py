@@ -142,6 +142,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("road_code", ("road_code", "road", "route", "路线编号", "路线代码", "路线", "路线号")),
     Column("stake", ("stake", "stake_start", "桩号", "起点桩号", "中心桩号", "起始桩号")),
     Column("stake_end", ("stake_end", "止点桩号", "终点桩号", "终止桩号")),
+    Column("stake_m", ("stake_m", "measure_m", "里程")),
     Column("lon", ("lon", "lng", "longitude", "x", "经度")),
     Column("lat", ("lat", "latitude", "y", "纬度")),
     Column("height", ("max_height", "maxheight", "height_limit", "限高", "净高"), unit="m"),
@@ -537,6 +538,12 @@ def _row(
     try:
         stake = _text(vals.get("stake"))
         row.stake_m = parse_stake(stake) if stake is not None else None
+        metres = _text(vals.get("stake_m"))
+        if row.stake_m is None and metres is not None:
+            try:
+                row.stake_m = parse_stake(float(metres))
+            except ValueError:
+                raise StakeError(f"measure {metres!r} is not a number of metres") from None
         stake_end = _text(vals.get("stake_end"))
         row.stake_end_m = parse_stake(stake_end) if stake_end is not None else None
     except StakeError as exc:

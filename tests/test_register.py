@@ -212,6 +212,9 @@ def test_excel_register(connection: Connection, road: dict[str, Any], tmp_path: 
     ws.append(["asset_id", "type", "name", "road_code", "stake", "max_height", "built_year"])
     ws.append(["X-1", "sign", "限高标志", "TR1", "K1+250", 4.5, 2012])
     ws.append(["X-2", "gantry", "门架", "TR1", "K9+000", None, None])  # beyond the end
+    ws2 = wb.create_sheet("里程")
+    ws2.append(["编号", "类型", "路线编号", "里程(m)"])
+    ws2.append(["X-3", "照明", "TR1", 1500])
     path = tmp_path / "reg.xlsx"
     wb.save(path)
     rep = registers.load_register(connection, path)
@@ -219,6 +222,9 @@ def test_excel_register(connection: Connection, road: dict[str, Any], tmp_path: 
     assert rep.rejected[0]["line"] == 3 and "beyond road TR1" in rep.rejected[0]["reason"]
     a = _asset(connection, "X-1")
     assert a["built_on"].year == 2012 and a["kind"] == "sign"
+    # a numeric measure in metres (里程) instead of a K-stake, on another sheet
+    rep = registers.load_register(connection, path, sheet="里程")
+    assert rep.inserted == 1 and _asset(connection, "X-3")["stake_m"] == 1500.0
 
 
 def test_geopackage_register(connection: Connection, road: dict[str, Any], tmp_path: Path) -> None:
