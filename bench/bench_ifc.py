@@ -120,7 +120,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.worker:
         fn = _worker_iterator if args.worker == "iterator" else _worker_import
+        import resource
+
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         out = fn(args.file, args.threads)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        # CPU seconds of the whole run (setup included): robust to other load on the box
+        out["cpu_seconds"] = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
         out["peak_mb"] = peak_rss_mb()
         print(json.dumps(out))
         return
@@ -158,6 +164,10 @@ def main() -> None:
             "iterator_mb_per_s": round(mb / it_s, 3),
             "peak_mb": round(statistics.median(x["peak_mb"] for x in runs["import"]), 1),
             "iterator_peak_mb": round(statistics.median(x["peak_mb"] for x in runs["iterator"]), 1),
+            "cpu_seconds": round(statistics.median(x["cpu_seconds"] for x in runs["import"]), 3),
+            "iterator_cpu_seconds": round(
+                statistics.median(x["cpu_seconds"] for x in runs["iterator"]), 3
+            ),
             "import_runs_s": [round(x["seconds"], 3) for x in runs["import"]],
             "iterator_runs_s": [round(x["seconds"], 3) for x in runs["iterator"]],
         }
@@ -167,6 +177,7 @@ def main() -> None:
             f"{im_s:.2f} s ({d['elements_per_s']:.0f} el/s, {d['mb_per_s']:.2f} MB/s, peak "
             f"{d['peak_mb']:.0f} MB) | iterator {it_s:.2f} s ({d['iterator_mb_per_s']:.2f} MB/s, "
             f"peak {d['iterator_peak_mb']:.0f} MB) | throughput ratio {d['ratio']:.3f} (target >= 0.9)"
+            f" | CPU s import {d['cpu_seconds']:.2f} vs iterator {d['iterator_cpu_seconds']:.2f}"
         )
     seconds = sum(d["seconds"] for d in per_file.values())
     it_seconds = sum(d["iterator_seconds"] for d in per_file.values())
@@ -181,6 +192,11 @@ def main() -> None:
             "ratio": round(it_seconds / seconds, 3),
             "elements_per_s": round(elements / seconds, 1),
             "mb_per_s": round(total_mb / seconds, 3),
+            "cpu_ratio": round(
+                sum(d["iterator_cpu_seconds"] for d in per_file.values())
+                / sum(d["cpu_seconds"] for d in per_file.values()),
+                3,
+            ),
             "peak_mb": max(d["peak_mb"] for d in per_file.values()),
             "iterator_peak_mb": max(d["iterator_peak_mb"] for d in per_file.values()),
             "threads": threads,
