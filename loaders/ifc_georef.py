@@ -165,6 +165,11 @@ def detect(f: ifcopenshell.file, *, length_unit_m: float) -> Georef:
     """The model's own georeferencing: map conversion first, else IfcSite lat/lon."""
     g = _from_map_conversion(f, length_unit_m=length_unit_m)
     site = _from_site(f, length_unit_m=length_unit_m)
+    if g is not None and not g.is_located:  # unusable CRS: fall back to the site
+        if site is not None:
+            site.warnings.extend(g.warnings)
+            return site
+        return g
     if g is not None:
         if site is not None:
             a = g.to_lonlat(np.zeros((1, 3)))[0]

@@ -128,3 +128,14 @@ def test_asset_places_a_model_without_georeference(
     )
     assert a["rotation_deg"] == pytest.approx(90.0, abs=0.01)  # +X along the asset, north
     assert rep["asset_distance_m"] < 1.0
+
+
+def test_unknown_crs_falls_back_to_the_site(tmp_path: Path, shared_data: Path) -> None:
+    src = shared_data / "geographic-referencing-utm.ifc"
+    p = tmp_path / "odd_crs.ifc"
+    p.write_text(src.read_text(encoding="latin-1").replace("'EPSG:25832'", "'LOCAL:NOWHERE'"))
+    scan = ifc_core.scan_step(p)
+    f, _ = ifc_core.open_ifc(scan)
+    g = ifc_georef.detect(f, length_unit_m=0.001)
+    assert g.kind == "site"
+    assert any("LOCAL:NOWHERE" in w for w in g.warnings)
