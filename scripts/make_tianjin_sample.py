@@ -343,6 +343,8 @@ class Sample:
                 tags["maxspeed"] = {"primary": "60", "secondary": "50"}.get(cls, "40")
                 if hgv_no and cls in ("residential", "tertiary"):
                     tags["hgv"] = "no"
+                if hgv_no and cls == "primary" and k % 2:
+                    tags["hazmat"] = "no"  # dangerous goods kept out of the centre
                 line = self.add(
                     Line(
                         LineString(pts),
