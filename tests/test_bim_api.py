@@ -143,11 +143,12 @@ def test_sample_models_link_to_the_overlapped_bridge(
     connection: Connection, settings: Settings
 ) -> None:
     aid = _asset(connection)
-    s = settings.model_copy(update={"sample_dir": SAMPLE_BRIDGE.parent.parent})
-    out = bim.import_sample_models(connection, settings=s)
+    sdir = SAMPLE_BRIDGE.parent.parent
+    out = bim.import_sample_models(connection, settings=settings, sample_dir=sdir)
     assert [o["file"] for o in out] == [SAMPLE_BRIDGE.name]
     assert out[0]["asset_id"] == aid
-    assert bim.import_sample_models(connection, settings=s)[0]["status"] == "unchanged"
+    again = bim.import_sample_models(connection, settings=settings, sample_dir=sdir)
+    assert again[0]["status"] == "unchanged"
 
 
 def test_element_boxes_cover_the_bridge_line(connection: Connection, settings: Settings) -> None:

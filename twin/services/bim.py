@@ -518,8 +518,11 @@ def delete_model(db: DbLike, model_id: int) -> dict[str, Any]:
     return {"deleted": model_id, "proposed_limits_deleted": n_limits}
 
 
-def import_sample_models(db: DbLike, *, settings: Settings) -> list[dict[str, Any]]:
-    """Import every ``*.ifc`` under ``settings.sample_dir / 'bim'`` (idempotent) and link
+def import_sample_models(
+    db: DbLike, *, settings: Settings, sample_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    """Import every ``*.ifc`` under ``(sample_dir or settings.sample_dir) / 'bim'``
+    (idempotent) and link
     each placed model to the bridge or tunnel asset its footprint overlaps (nearest to
     the footprint's centre), proposing its limits for that asset.
 
@@ -527,7 +530,7 @@ def import_sample_models(db: DbLike, *, settings: Settings) -> list[dict[str, An
     """
     conn = _conn(db)
     out = []
-    for path in sorted((settings.sample_dir / "bim").glob("*.ifc")):
+    for path in sorted(((sample_dir or settings.sample_dir) / "bim").glob("*.ifc")):
         rep = import_ifc(conn, path, settings=settings)
         mid = rep["model_id"]
         model = get_model(conn, mid)
