@@ -4,6 +4,7 @@ assets, on real third-party rasters read in place and on the sample's own raster
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rasterio
@@ -120,3 +121,25 @@ def test_cli_reports_bad_raster_without_traceback(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["load", "raster", str(junk), "--kind", "dem"])
     assert out.exit_code == 2
     assert "not a readable raster" in out.output and "Traceback" not in out.output
+
+
+def test_rasters_api(client: Any, connection: Connection) -> None:
+    rec = rasters.register_raster(connection, FLOOD, kind="water-depth")
+    aid = connection.execute(
+        text(
+            "INSERT INTO asset (external_id, kind, geom, attributes, lifecycle_state, source) "
+            "VALUES ('RT-API', 'sign', ST_Point(117.66, 39.03, 4326), '{}', 'in_service', '{}') "
+            "RETURNING id"
+        )
+    ).scalar_one()
+    listed = client.get("/rasters", params={"kind": "water-depth"}).json()
+    assert rec["id"] in [r["id"] for r in listed["items"]]
+    one = client.get(f"/rasters/{rec['id']}").json()
+    assert one["crs"] == "EPSG:4326" and one["bounds_wgs84"][0] == pytest.approx(117.56)
+    got = client.get(f"/rasters/{rec['id']}/sample", params={"asset_ids": str(aid)}).json()
+    assert got["items"][0]["value"] == pytest.approx(_pixel(str(FLOOD), 117.66, 39.03))
+    assert client.get("/rasters/987654321").status_code == 404
+    bad = client.get(f"/rasters/{rec['id']}/sample", params={"bbox": "1,2,3"})
+    assert (bad.status_code == 422 and "four" not in bad.text) or "4 comma" in bad.text
+    assert client.get(f"/rasters/{rec['id']}/sample").status_code == 422
+    assert client.get("/rasters", params={"kind": "height"}).status_code == 422

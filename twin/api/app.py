@@ -16,6 +16,9 @@ from twin.settings import Settings, get_settings
 
 ROUTERS = [health.router]
 ROUTERS += [assets_router.router, work_orders_router.router]
+from twin.api.routers import plans as plans_router  # noqa: E402
+
+ROUTERS += [plans_router.router]
 from twin.api.routers import bim as bim_router  # noqa: E402
 
 ROUTERS += [bim_router.router]
@@ -29,6 +32,9 @@ from twin.api.routers import limits as limits_router  # noqa: E402
 from twin.api.routers import route as route_router  # noqa: E402
 
 ROUTERS += [route_router.router, limits_router.router]
+from twin.api.routers import rasters as rasters_router  # noqa: E402
+
+ROUTERS += [rasters_router.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -191,3 +191,39 @@ def sample_at_assets(
         }
         for a, v in zip(assets, values, strict=True)
     ]
+
+
+_LIST_SQL = (
+    "SELECT id, name, kind, path, sha256, crs, res_x, res_y, width, height, nodata, "
+    "ST_XMin(bounds) AS min_lon, ST_YMin(bounds) AS min_lat, ST_XMax(bounds) AS max_lon, "
+    "ST_YMax(bounds) AS max_lat, created_at FROM raster_layer"
+)
+
+
+def _record(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    d["bounds_wgs84"] = [d.pop("min_lon"), d.pop("min_lat"), d.pop("max_lon"), d.pop("max_lat")]
+    return d
+
+
+def list_rasters(conn: Connection, *, kind: str | None = None) -> list[dict[str, Any]]:
+    """Registered rasters, newest first (optionally of one kind)."""
+    where, params = "", {}
+    if kind is not None:
+        where, params = " WHERE kind = :k", {"k": normalise_kind(kind)}
+    rows = conn.execute(text(_LIST_SQL + where + " ORDER BY id DESC"), params).all()
+    return [_record(r) for r in rows]
+
+
+def get_raster(conn: Connection, raster_id: int) -> dict[str, Any]:
+    """One registered raster.
+
+    Raises
+    ------
+    NotFound
+        No raster with this id.
+    """
+    r = conn.execute(text(_LIST_SQL + " WHERE id = :i"), {"i": raster_id}).first()
+    if r is None:
+        raise NotFound(f"raster {raster_id} is not registered", hint="GET /rasters lists them")
+    return _record(r)
