@@ -23,6 +23,9 @@ from twin.cli import work_orders as work_orders_cli  # noqa: E402
 app.add_typer(assets_cli.app, name="assets")
 app.add_typer(inspections_cli.app, name="inspections")
 app.add_typer(work_orders_cli.app, name="work-orders")
+from twin.cli import plan as plan_cli  # noqa: E402
+
+app.add_typer(plan_cli.app, name="plan")
 
 # Command modules that register on the groups above (one line each).
 from twin.cli import load_ifc  # noqa: E402,F401  (twin load ifc)

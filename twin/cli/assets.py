@@ -157,3 +157,22 @@ def audit(asset_id: int = typer.Argument(...)) -> None:
         svc.get_asset(db, asset_id)
         rows: list[dict[str, Any]] = svc.audit_trail(db, entity="asset", entity_id=asset_id)
     show_table(rows, ["at", "actor", "action", "before", "after"])
+
+
+@app.command("generate-history")
+@handle_errors
+def generate_history(
+    seed: int = typer.Option(20240601, help="Random seed (same seed, same history)."),
+    years: int = typer.Option(12, help="Years of history."),
+    actor: str = ACTOR_OPTION,
+) -> None:
+    """Replace the SYNTHETIC inspection history of every bridge and tunnel (marked
+    synthetic=true; real inspections are kept)."""
+    from twin.services.asset_history import generate_history as gen
+
+    with common.db_session() as db:
+        out = gen(db, seed=seed, years=years, actor=actor)
+    console.print(
+        f"synthetic history: {out['inspections']} inspections of {out['assets']} bridges/tunnels "
+        f"over {years} years (seed {seed}; {out['removed_synthetic']} old synthetic rows replaced)"
+    )

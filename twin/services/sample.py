@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from road_network.stake import LinearRoute, parse_chain_breaks, to_metric
 from twin.errors import InputError
+from twin.services import asset_history as _asset_history
 from twin.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -428,6 +429,7 @@ STEPS: list[Step] = [
     Step("villages", ("villages.geojson",), _villages),
     Step("v2x", ("registers/port_corridor_assets.csv",), _v2x),
     Step("rasters", ("rasters/tianjin_dem.tif", "rasters/binhai_flood_depth.tif"), _rasters),
+    Step("inspection_history", (), _asset_history.sample_step),
 ]
 
 
