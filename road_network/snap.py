@@ -109,16 +109,19 @@ class SnapIndex:
         n_pts = self.tree.n
         # 1) a few nearest sample points give a first candidate
         k = min(16, n_pts)
-        _, near = self.tree.query([qx, qy], k=k, distance_upper_bound=radius_m + self.step_m)
-        near = np.atleast_1d(near)
-        near = near[near < n_pts]
-        best = self._best(near, qx, qy, arc_mask) if near.size else None
-        # 2) any segment closer than the candidate has a sample point within d + step
-        r2 = radius_m + self.step_m if best is None else min(radius_m, best[0]) + self.step_m
-        idx = self.tree.query_ball_point([qx, qy], r=r2)
-        if not idx:
-            return None
-        best = self._best(np.asarray(idx), qx, qy, arc_mask)
+        dist, near = self.tree.query([qx, qy], k=k, distance_upper_bound=radius_m + self.step_m)
+        dist, near = np.atleast_1d(dist), np.atleast_1d(near)
+        found = near < n_pts
+        best = self._best(near[found], qx, qy, arc_mask) if found.any() else None
+        # 2) any segment closer than the candidate has a sample point within d + step; when
+        # the k-th sample point is already farther than that, the k points covered them all
+        complete = not found.all() or dist[-1] >= (best[0] if best else radius_m) + self.step_m
+        if not complete:
+            r2 = radius_m if best is None else min(radius_m, best[0])
+            idx = self.tree.query_ball_point([qx, qy], r=r2 + self.step_m)
+            if not idx:
+                return None
+            best = self._best(np.asarray(idx), qx, qy, arc_mask)
         if best is None or best[0] > radius_m:
             return None
         d, e, along, px, py = best

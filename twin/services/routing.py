@@ -269,24 +269,50 @@ class GraphStore:
         """Re-check the database on the next :meth:`get`."""
         self.checked_at = 0.0
 
-    def get(self, conn: Connection | None, *, connect: Any = None) -> CompiledGraph:
-        """The current graph (see the module docstring)."""
+    def get(
+        self, conn: Connection | None, *, connect: Any = None, background: bool = False
+    ) -> CompiledGraph:
+        """The current graph (see the module docstring).
+
+        With ``background=True`` (the API's hot path) a graph already in memory is returned
+        at once and a due re-check of the database runs in a thread, so requests never
+        wait for the fingerprint query or a recompilation.
+        """
         g = self.graph
         if g is not None and time.monotonic() - self.checked_at < self.check_interval_s:
             return g
+        if g is not None and background and conn is None and connect is not None:
+            if self.lock.acquire(blocking=False):
+                self.checked_at = time.monotonic()  # one re-check per interval
+                threading.Thread(target=self._background, args=(connect,), daemon=True).start()
+            return g
         with self.lock:
-            g = self.graph
-            if g is not None and time.monotonic() - self.checked_at < self.check_interval_s:
-                return g
-            try:
-                if conn is None:
-                    if connect is None:
-                        raise Unavailable("no database connection to compile the route graph")
-                    with connect() as c:
-                        return self._refresh(c)
-                return self._refresh(conn)
-            except (OperationalError, Unavailable) as exc:
-                return self._fallback(exc)
+            return self._get_locked(conn, connect)
+
+    def _background(self, connect: Any) -> None:
+        try:
+            self._get_locked(None, connect, force=True)
+        except Exception as exc:  # never kill the thread loudly; keep serving the graph
+            log.warning("background route graph refresh failed: %s", exc)
+        finally:
+            self.lock.release()
+
+    def _get_locked(
+        self, conn: Connection | None, connect: Any, *, force: bool = False
+    ) -> CompiledGraph:
+        g = self.graph
+        fresh = time.monotonic() - self.checked_at < self.check_interval_s
+        if g is not None and fresh and not force:
+            return g
+        try:
+            if conn is None:
+                if connect is None:
+                    raise Unavailable("no database connection to compile the route graph")
+                with connect() as c:
+                    return self._refresh(c)
+            return self._refresh(conn)
+        except (OperationalError, Unavailable) as exc:
+            return self._fallback(exc)
 
     def _refresh(self, conn: Connection) -> CompiledGraph:
         version = network_version(conn)

@@ -173,7 +173,7 @@ def graph_for(request: Request) -> CompiledGraph:
     conn = getattr(state, "connection", None)
     if conn is not None:  # tests: the rolled-back test transaction
         return store.get(conn)
-    return store.get(None, connect=state.engine.connect)
+    return store.get(None, connect=state.engine.connect, background=True)
 
 
 def _json(body: Any) -> Response:
