@@ -35,6 +35,9 @@ ROUTERS += [route_router.router, limits_router.router]
 from twin.api.routers import rasters as rasters_router  # noqa: E402
 
 ROUTERS += [rasters_router.router]
+from twin.api.routers import roads as roads_router  # noqa: E402
+
+ROUTERS += [roads_router.router]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
