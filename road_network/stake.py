@@ -45,7 +45,7 @@ __all__ = [
 
 METRIC_EPSG = 4548
 _STAKE_RE = re.compile(
-    r"^\s*(?P<prefix>[A-Z]{0,2})K\s*(?P<km>\d{1,5})\s*\+\s*(?P<m>\d{3}(?:\.\d+)?)\s*$",
+    r"^\s*(?P<prefix>[A-Z]{0,2})K\s*(?P<km>\d{1,5})(?:\s*\+\s*|\s+)(?P<m>\d{3}(?:\.\d+)?)\s*$",
     re.IGNORECASE,
 )
 _TOLERANCE_M = 1e-6
@@ -76,7 +76,8 @@ def parse_stake(text: str | float | int) -> float:
     """Parse ``K12+345`` (or ``K12+345.6``, ``k0+000``, ``AK3+020``) to metres.
 
     Numbers pass through as metres. The part after ``+`` must have three digits for the
-    metres (``K12+45`` is ambiguous and rejected) and be below 1000.
+    metres (``K12+45`` is ambiguous and rejected) and be below 1000. A space instead of
+    the ``+`` is accepted (``K12 345``: what an unencoded ``+`` in a URL query becomes).
 
     Parameters
     ----------

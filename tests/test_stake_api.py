@@ -32,6 +32,9 @@ def test_locate_and_reverse(client: Any, road: None) -> None:
     assert at["ambiguous"] is False
     back = client.get("/roads/TA1/stake", params={"lon": at["lon"], "lat": at["lat"]}).json()
     assert back["stake_m"] == pytest.approx(1500, abs=0.01) and back["stake"] == "K1+500.0"
+    # an unencoded '+' arrives as a space and still reads as the stake
+    raw = client.get("/roads/TA1/locate?stake=K1+500").json()
+    assert raw["stake_m"] == 1500.0
     # K1+960 is inside the long chain break: two places, 100 m apart (the 50 m overlap twice)
     first = client.get("/roads/TA1/locate", params={"stake": "K1+960"}).json()
     last = client.get("/roads/TA1/locate", params={"stake": "K1+960", "occurrence": "last"}).json()
