@@ -73,6 +73,15 @@ def test_load_sample(connection: Connection) -> None:
     for r in roads.values():
         assert r.edges >= 4 and r.stake_end_m > r.stake_start_m + 10_000
     assert roads["G2"].chain_breaks == [{"back": "K150+000", "ahead": "K150+120"}]
+    # OSM structures on the corridors got their stake (range) from the centreline
+    assert (
+        _one(
+            c,
+            "SELECT count(*) FROM asset a JOIN road r ON r.id = a.road_id WHERE r.code = 'S30' "
+            "AND a.kind = 'bridge' AND a.stake_m BETWEEN r.stake_start_m AND r.stake_end_m",
+        )
+        >= 5
+    )
     # dual carriageways: one-way edges on the expressways
     assert _one(c, "SELECT count(*) FROM road_edge WHERE ref = 'S30' AND NOT oneway") == 0
     # bridges with limits, enriched by the GBK bridges register (owner, year, design load)

@@ -37,7 +37,7 @@ from twin.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 #: Bump when a step's code changes what it writes, so existing databases re-run it.
-SAMPLE_VERSION = "1"
+SAMPLE_VERSION = "2"
 #: ``source.dataset`` / OSM dataset identity of everything the sample writes.
 DATASET = "sample:tianjin"
 
@@ -91,7 +91,7 @@ _ADMIN = {"G": "national", "S": "provincial", "X": "county", "Y": "township"}
 def _routes(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
     """Road centrelines with their stake measure: ``road`` rows and edge stakes."""
     data = json.loads(ctx.file("routes.geojson").read_text(encoding="utf-8"))
-    n_edges = 0
+    n_edges = n_assets = 0
     for f in data["features"]:
         p = f["properties"]
         line = shape(f["geometry"])
@@ -153,7 +153,34 @@ def _routes(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
                 updates,
             )
         n_edges += len(updates)
-    return {"roads": len(data["features"]), "edges_with_stakes": n_edges}
+        n_assets += _asset_stakes(conn, rid, route)
+    return {
+        "roads": len(data["features"]),
+        "edges_with_stakes": n_edges,
+        "assets_with_stakes": n_assets,
+    }
+
+
+def _asset_stakes(conn: Connection, road_id: int, route: LinearRoute) -> int:
+    """Stake (range) of the OSM structures on a road, from their end points."""
+    rows = conn.execute(
+        text(
+            "SELECT id, ST_X(ST_StartPoint(g)), ST_Y(ST_StartPoint(g)), ST_X(ST_EndPoint(g)), "
+            "ST_Y(ST_EndPoint(g)) FROM (SELECT id, CASE WHEN GeometryType(geom) = 'LINESTRING' "
+            "THEN geom ELSE ST_MakeLine(ST_PointOnSurface(geom), ST_PointOnSurface(geom)) END "
+            "AS g FROM asset WHERE road_id = :r AND source->>'dataset' = :d) a"
+        ),
+        {"r": road_id, "d": DATASET},
+    ).all()
+    updates = []
+    for aid, x0, y0, x1, y1 in rows:
+        line = to_metric(LineString([(x0, y0), (x1, y1)]))
+        s0, s1 = (route.locate(Point(c))[0] for c in line.coords)  # type: ignore[attr-defined]
+        lo, hi = min(s0, s1), max(s0, s1)
+        updates.append({"i": aid, "s": lo, "e": hi if hi - lo > 0.5 else None})
+    if updates:
+        conn.execute(text("UPDATE asset SET stake_m = :s, stake_end_m = :e WHERE id = :i"), updates)
+    return len(updates)
 
 
 def _registers(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
