@@ -194,6 +194,8 @@ def run_main(pairs_n: int) -> dict[str, Any]:
     # 1,000 random pairs x random vehicles against pgRouting (combinations call)
     eq_1000, n_1000 = _costs_1000(g, engine, rng)
 
+    lookups = _lookups(engine, g, rng)
+
     p50 = percentile(t_full, 50) * 1e3
     fig = {
         "edges": g.n_edges,
@@ -212,6 +214,7 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         "costs_equal": bool(eq_pgr and eq_nx and eq_1000),
         "costs_equal_pgrouting_random_vehicles": n_1000,
         "compile_s": round(compile_s, 2),
+        **lookups,
         "machine": cpu_info(),
     }
     print(
@@ -221,6 +224,39 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         f" | costs equal: {fig['costs_equal']} ({n_1000} random-vehicle pairs vs pgRouting)"
     )
     return fig
+
+
+def _lookups(engine: Any, g: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """p50 of the limit lookups (bbox ~1 km, point + 300 m, road + 2 km stake range, id)."""
+    from twin.services import routing
+
+    structs = g.structures
+    picks = [structs[int(i)] for i in rng.integers(len(structs), size=50)]
+    out: dict[str, Any] = {"lookup_structures": len(structs)}
+    with engine.connect() as conn:
+        calls = {
+            "bbox": lambda s: routing.limits_in_bbox(
+                conn, (s.lon - 0.006, s.lat - 0.0045, s.lon + 0.006, s.lat + 0.0045)
+            ),
+            "near": lambda s: routing.limits_near(conn, s.lon, s.lat, radius_m=300),
+            "road": lambda s: routing.limits_on_road(
+                conn,
+                s.road_code,
+                stake_from_m=(s.stake_m or 0) - 1000,
+                stake_to_m=(s.stake_m or 0) + 1000,
+            ),
+            "id": lambda s: routing.structure_by_id(conn, s.id),
+        }
+        for name, fn in calls.items():
+            fn(picks[0])
+            times = []
+            for s in picks:
+                t0 = time.perf_counter()
+                fn(s)
+                times.append(time.perf_counter() - t0)
+            out[f"lookup_{name}_p50_ms"] = round(percentile(times, 50) * 1e3, 2)
+    print("limit lookups:", out)
+    return out
 
 
 def _costs_1000(g: Any, engine: Any, rng: np.random.Generator) -> tuple[bool, int]:

@@ -323,16 +323,42 @@ def test_api_limits_and_structures(client: TestClient, network) -> None:  # type
 
 
 # --------------------------------------------------------------------------- socket + CLI
+@pytest.fixture(scope="module")
+def private_db(settings: Settings):  # type: ignore[no-untyped-def]
+    """A database of its own for tests that must commit (a server or CLI in another
+    process cannot see the rolled-back test transaction), so other tests never see the
+    committed rows. Skips with an external server (TWIN_DATABASE_URL)."""
+    from twin import db as dbm
+    from twin.cluster import Cluster
+
+    base = Settings()
+    if base.database_url:
+        pytest.skip("needs the embedded cluster to create a private database")
+    cluster = Cluster(base)
+    cluster.ensure_database("roadtwin_route_test")
+    url = cluster.url("roadtwin_route_test")
+    dbm.migrate(base, url=url)
+    s = settings.model_copy(update={"database_url": url})
+    engine = dbm.get_engine(s)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE road_edge, road_node, road, asset CASCADE"))
+    yield s, engine
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE road_edge, road_node, road, asset CASCADE"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def test_route_check_over_a_real_socket(engine, settings: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A committed small network in its own database schema state: loaded, served by
-    uvicorn on 127.0.0.1, queried over HTTP, then removed."""
+def test_route_check_over_a_real_socket(private_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A committed small network in a private database, served by uvicorn on 127.0.0.1
+    and queried over HTTP."""
     import httpx
+
+    settings, engine = private_db
 
     net = generate_network(1_000, seed=99)
     with engine.begin() as conn:
@@ -373,88 +399,44 @@ def test_route_check_over_a_real_socket(engine, settings: Settings, tmp_path: Pa
             conn.execute(text("DELETE FROM road WHERE source->>'dataset' = :d"), {"d": res.dataset})
 
 
-def test_cli_route_and_limits(engine, settings: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import os
+def test_cli_route_and_limits(private_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The CLI in process (typer's runner) against the private database."""
+    from typer.testing import CliRunner
 
-    env = {
-        **os.environ,
-        "TWIN_DATABASE_URL": str(settings.database_url),
-        "TWIN_HOME": str(tmp_path),
-    }
-    twin = [sys.executable, "-m", "twin"]
-    out = subprocess.run(
-        [*twin, "load", "synthetic", "--edges", "600", "--seed", "98", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    dataset = json.loads(out.stdout)["dataset"]
+    from twin.cli._app import app
+    from twin.settings import get_settings
+
+    settings, engine = private_db
+    monkeypatch.setenv("TWIN_DATABASE_URL", str(settings.database_url))
+    monkeypatch.setenv("TWIN_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    runner = CliRunner()
     try:
+        out = runner.invoke(app, ["load", "synthetic", "--edges", "600", "--seed", "98", "--json"])
+        assert out.exit_code == 0, out.output
         net = generate_network(600, seed=98)
         o, d = _pair(net, 2, net.n_nodes - 2)
-        out = subprocess.run(
-            [
-                *twin,
-                "route",
-                "--from",
-                f"{o[0]},{o[1]}",
-                "--to",
-                f"{d[0]},{d[1]}",
-                "--preset",
-                "container40hc",
-                "--height",
-                "4.2",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        frm, to = f"{o[0]},{o[1]}", f"{d[0]},{d[1]}"
+        out = runner.invoke(
+            app,
+            ["route", "--from", frm, "--to", to, "--preset", "container40hc", "--height", "4.2"],
         )
-        assert out.returncode == 0, out.stderr
-        assert "length (m)" in out.stdout and "420 cm" in out.stdout
-        out = subprocess.run(
-            [*twin, "route", "--from", "1,2,3", "--to", f"{d[0]},{d[1]}"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 2 and "LON,LAT" in out.stderr
-        out = subprocess.run(
-            [
-                *twin,
-                "route",
-                "--from",
-                f"{o[0]},{o[1]}",
-                "--to",
-                f"{d[0]},{d[1]}",
-                "--height",
-                "-3",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 2 and "height_cm" in out.stderr
+        assert out.exit_code == 0, out.output
+        assert "length (m)" in out.output and "420 cm" in out.output
+        out = runner.invoke(app, ["route", "--from", frm, "--to", to, "--json"])
+        assert out.exit_code == 0 and json.loads(out.output)["route"]["length_m"] > 0
+        out = runner.invoke(app, ["route", "--from", "1,2,3", "--to", to])
+        assert out.exit_code == 2 and "LON,LAT" in out.output
+        out = runner.invoke(app, ["route", "--from", frm, "--to", to, "--height", "-3"])
+        assert out.exit_code == 2 and "height_cm" in out.output
         s = net.structures[0]
-        out = subprocess.run(
-            [*twin, "limits", "near", f"{s.lon},{s.lat}", "--radius", "30", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout)["structures"][0]["external_id"] == s.external_id
+        out = runner.invoke(app, ["limits", "near", f"{s.lon},{s.lat}", "--radius", "30", "--json"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["structures"][0]["external_id"] == s.external_id
+        out = runner.invoke(app, ["limits", "road", s.road_code])
+        assert out.exit_code == 0 and "structure(s)" in out.output
     finally:
+        get_settings.cache_clear()
+        routing.invalidate()
         with engine.begin() as conn:
-            for t, col in (
-                ("asset", "source"),
-                ("road_edge", "source"),
-                ("road_node", "attrs"),
-                ("road", "source"),
-            ):
-                conn.execute(text(f"DELETE FROM {t} WHERE {col}->>'dataset' = :d"), {"d": dataset})
+            conn.execute(text("TRUNCATE road_edge, road_node, road, asset CASCADE"))
