@@ -306,7 +306,7 @@ def _csv_records(path: Path) -> tuple[str, list[str], Iterator[tuple[int, dict[s
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
     try:
         headers = next(reader)
     except StopIteration:

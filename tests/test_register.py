@@ -430,3 +430,15 @@ def test_cli_reports_file_errors_without_traceback(tmp_path: Path) -> None:
     assert "no asset id column" in out.output and "Traceback" not in out.output
     out = CliRunner().invoke(app, ["load", "register", str(noid), "--kind", "zeppelin"])
     assert out.exit_code == 2 and "is not an asset kind" in out.output
+
+
+def test_truncated_csv_fails_whole_file(
+    connection: Connection, road: dict[str, Any], tmp_path: Path
+) -> None:
+    good = _csv(tmp_path / "t.csv", GOOD_ROWS, encoding="utf-8").read_text(encoding="utf-8")
+    cut = tmp_path / "truncated.csv"
+    cut.write_text(good + 'T-X,桥梁,"未闭合的引号,TR1,K1+100\n', encoding="utf-8")
+    before = _counts(connection)
+    with pytest.raises(InputError, match=r"truncated.csv line \d+: unexpected end of data"):
+        registers.load_register(connection, cut)
+    assert _counts(connection) == before
