@@ -280,7 +280,7 @@ class _Buffers:
     refs: array[int] = field(default_factory=lambda: array("q"))
     xs: array[int] = field(default_factory=lambda: array("i"))
     ys: array[int] = field(default_factory=lambda: array("i"))
-    way_ids: list[int] = field(default_factory=list)
+    way_ids: array[int] = field(default_factory=lambda: array("q"))
     way_start: array[int] = field(default_factory=lambda: array("q"))
     way_tags: list[dict[str, str]] = field(default_factory=list)
     restrictors: list[tuple[int, int, int, dict[str, str]]] = field(default_factory=list)
@@ -338,6 +338,9 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
     b = _Buffers()
     last: str | None = None
     seen = 0
+    # ways of one road usually carry identical tags: keep one dict per distinct tag set
+    # (memory) and let the parser cache on its identity (speed)
+    interned: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     try:
         for item in fp:
             obj: Any = item
@@ -357,7 +360,7 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
             if tags and tags.get("area") != "yes" and not _closed_to_motor(tags):
                 b.way_ids.append(obj.id)
                 b.way_start.append(len(b.refs))
-                b.way_tags.append(tags)
+                b.way_tags.append(interned.setdefault(tuple(tags.items()), tags))
                 refs, xs, ys = b.refs, b.xs, b.ys
                 for nr in obj.nodes:
                     refs.append(nr.ref)
@@ -601,11 +604,11 @@ def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, 
     """Per-way attributes. Ways with identical tags (the segments of one road) are parsed
     once: the cache makes the parsing linear in distinct tag sets, and the per-way columns
     are gathered from the parsed table with numpy."""
-    cache: dict[tuple[tuple[str, str], ...], int] = {}
+    cache: dict[int, int] = {}  # id() of the interned tag dict -> parsed index
     parsed: list[_ParsedWay] = []
     ptr = array("q")
     for wid, tags in zip(b.way_ids, b.way_tags, strict=True):
-        key = tuple(tags.items())
+        key = id(tags)
         i = cache.get(key)
         if i is None:
             i = cache[key] = len(parsed)

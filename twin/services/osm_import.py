@@ -543,10 +543,25 @@ def _edge_rows(
     road_ids: dict[int, int],
     edge_base: int,
     node_base: int,
+    *,
+    chunk: int = 20_000,
 ) -> Iterator[tuple[Any, ...]]:
-    """COPY rows for road_edge, built column-wise (this loop runs once per edge, so the
-    per-row work is kept to tuple assembly; JSON is formatted from a fixed prefix)."""
-    n = len(edges)
+    """COPY rows for road_edge, built column-wise a chunk at a time (bounded memory; the
+    per-row work is tuple assembly, JSON is formatted from a fixed prefix)."""
+    prefix = json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/'
+    for lo in range(0, len(edges), chunk):
+        part = edges.iloc[lo : lo + chunk]
+        yield from _edge_chunk(part, geoms[lo : lo + chunk], prefix, road_ids, edge_base, node_base)
+
+
+def _edge_chunk(
+    edges: pd.DataFrame,
+    geoms: np.ndarray,
+    prefix: str,
+    road_ids: dict[int, int],
+    edge_base: int,
+    node_base: int,
+) -> Iterator[tuple[Any, ...]]:
     wkb = _ewkb(geoms)
     ids = (edges["id"].to_numpy() + edge_base).tolist()
     src_nodes = (edges["source"].to_numpy() + node_base).tolist()
@@ -555,7 +570,6 @@ def _edge_rows(
     limit_cols = [_nullable(edges[c]) for c in _LIMIT_COLS]
     text_cols = [_nullable(edges[c]) for c in ("name", "hgv", "hazmat", "tunnel_category")]
     refs = [r[:64] if r else None for r in _nullable(edges["ref"])]
-    prefix = json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/'
     ways = edges["osm_way_id"].tolist()
     rev = edges["reversed"].tolist()
     source = [
@@ -563,30 +577,26 @@ def _edge_rows(
         for w, r in zip(ways, rev, strict=True)
     ]
     cond = [json.dumps(c, ensure_ascii=False) if c else "{}" for c in edges["conditional"].tolist()]
-    return (
-        zip(
-            ids,
-            road,
-            src_nodes,
-            dst_nodes,
-            ways,
-            edges["highway"].tolist(),
-            text_cols[0],
-            refs,
-            edges["length_m"].tolist(),
-            edges["speed_kmh"].tolist(),
-            edges["oneway"].astype(bool).tolist(),
-            *limit_cols,
-            *text_cols[1:],
-            edges["is_bridge"].astype(bool).tolist(),
-            edges["is_tunnel"].astype(bool).tolist(),
-            cond,
-            wkb,
-            source,
-            strict=True,
-        )
-        if n
-        else iter(())
+    return zip(
+        ids,
+        road,
+        src_nodes,
+        dst_nodes,
+        ways,
+        edges["highway"].tolist(),
+        text_cols[0],
+        refs,
+        edges["length_m"].tolist(),
+        edges["speed_kmh"].tolist(),
+        edges["oneway"].astype(bool).tolist(),
+        *limit_cols,
+        *text_cols[1:],
+        edges["is_bridge"].astype(bool).tolist(),
+        edges["is_tunnel"].astype(bool).tolist(),
+        cond,
+        wkb,
+        source,
+        strict=True,
     )
 
 
