@@ -7,6 +7,7 @@ the sample's own flood raster. Medians of repeated runs; ends with one JSON line
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
@@ -49,8 +50,8 @@ def main() -> None:
             (a is None and (p == nodata or p != p)) or a == p
             for a, p in zip(ours, peer, strict=True)
         )
-        t_ours = median_time(lambda p=path, q=pts: sample(p, q), repeat=5)
-        t_peer = median_time(lambda p=path, q=pts: _rasterio_sample(p, q), repeat=3)
+        t_ours = median_time(functools.partial(sample, path, pts), repeat=5)
+        t_peer = median_time(functools.partial(_rasterio_sample, path, pts), repeat=3)
         print(
             f"{name}: ours {t_ours * 1000:.1f} ms, rasterio.sample {t_peer * 1000:.1f} ms "
             f"for {N_POINTS:,} points -> {t_peer / t_ours:.1f}x; identical values: {same}"

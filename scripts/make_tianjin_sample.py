@@ -1050,12 +1050,12 @@ def write_osm(s: Sample, path: Path) -> list[tuple[int, list[int], dict[str, str
     )
     for nid in sorted(lls):
         lon, lat = lls[nid]
-        tags = node_tags.get(nid)
-        if not tags:
+        ntags = node_tags.get(nid)
+        if not ntags:
             buf.write(f'  <node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
             continue
         buf.write(f'  <node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}">\n')
-        for k, v in sorted(tags.items()):
+        for k, v in sorted(ntags.items()):
             buf.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
         buf.write("  </node>\n")
     for wid, ids, tags in ways:
