@@ -419,17 +419,15 @@ def iter_elements(f: ifcopenshell.file) -> Iterator[ElementRecord]:
     """
     import ifcopenshell.util.element as ue
 
+    # Like ue.get_psets (type psets first, the occurrence's override them), but each
+    # property definition is read once: types and shared psets repeat across elements.
+    cache: dict[int, tuple[str, bool, dict[str, Any]]] = {}
     for el in f.by_type("IfcProduct"):
         psets: dict[str, Any] = {}
         qtos: dict[str, Any] = {}
-        for pname, props in ue.get_psets(el).items():
-            pid = props.get("id")
-            body = {k: _jsonable(v) for k, v in props.items() if k != "id"}
-            ent = f.by_id(pid) if pid else None
-            if ent is not None and ent.is_a("IfcElementQuantity"):
-                qtos[pname] = body
-            else:
-                psets[pname] = body
+        for definition in _definitions(el, ue):
+            name, is_qto, body = _read_definition(definition, cache, ue)
+            (qtos if is_qto else psets).setdefault(name, {}).update(body)
         yield ElementRecord(
             global_id=el.GlobalId,
             ifc_class=el.is_a(),
@@ -438,6 +436,34 @@ def iter_elements(f: ifcopenshell.file) -> Iterator[ElementRecord]:
             psets=psets,
             quantities=qtos,
         )
+
+
+def _definitions(el: Any, ue: Any) -> Iterator[Any]:
+    element_type = ue.get_type(el)
+    if element_type is not None:
+        yield from element_type.HasPropertySets or ()
+    for rel in getattr(el, "IsDefinedBy", None) or ():
+        if not rel.is_a("IfcRelDefinesByProperties"):
+            continue
+        d = rel.RelatingPropertyDefinition
+        if d is None:
+            continue
+        if d.is_a("IfcPropertySetDefinitionSet"):  # a defined type wrapping a list
+            yield from d.wrappedValue
+        else:
+            yield d
+
+
+def _read_definition(
+    d: Any, cache: dict[int, tuple[str, bool, dict[str, Any]]], ue: Any
+) -> tuple[str, bool, dict[str, Any]]:
+    got = cache.get(d.id())
+    if got is None:
+        props = ue.get_property_definition(d) or {}
+        body = {k: _jsonable(v) for k, v in props.items() if k != "id"}
+        got = (d.Name or "", bool(d.is_a("IfcElementQuantity")), body)
+        cache[d.id()] = got
+    return got
 
 
 def _container(el: Any) -> str | None:
