@@ -235,13 +235,8 @@ def extra_blocked(g: CompiledGraph, options: RouteOptions) -> np.ndarray | None:
                 f"avoid_structures: none of {sorted(wanted)} is a known structure",
                 field="avoid_structures",
             )
-        arcs = [
-            a
-            for a in range(g.n_arcs)
-            if g.arc_struct_ptr[a + 1] > g.arc_struct_ptr[a]
-            and any(i in idx for i in g.arc_structures(a))
-        ]
-        add(np.asarray(arcs, np.int64))
+        owner = np.repeat(np.arange(g.n_arcs), np.diff(g.arc_struct_ptr))
+        add(np.unique(owner[np.isin(g.arc_struct_idx, list(idx))]))
     if options.avoid_polygons:
         add(edge_arcs(g, edges_in_polygons(g, options.avoid_polygons)))
     return out

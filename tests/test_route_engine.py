@@ -573,3 +573,15 @@ def test_batch_returns_errors_per_pair() -> None:
     )
     assert out[0].route.length_m == pytest.approx(400.0)  # type: ignore[union-attr]
     assert isinstance(out[1], SnapError)
+
+
+def test_avoid_structures_by_external_or_asset_id() -> None:
+    _g0, edge_of = grid_graph(3)
+    e = edge_of[(1, 2)]
+    g, _ = grid_graph(3, structures=[low_bridge(12, [e], height_cm=900)])
+    car = make_profile(preset="van")
+    a, b = node_xy(3, 0, 0), node_xy(3, 0, 1)
+    assert check_route(g, car, a, b).route.length_m == pytest.approx(100.0)
+    for ident in ("B12", 12):
+        res = check_route(g, car, a, b, RouteOptions(avoid_structures=[ident]))
+        assert res.route.length_m == pytest.approx(300.0)
