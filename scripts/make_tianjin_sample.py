@@ -528,7 +528,9 @@ class Sample:
             bridges.setdefault(i, []).append((d, bname_zh, bname_en))
             return
         if b.role == "rail":
-            if a.level > 0:
+            # Trunk roads and expressways cross railways on bridges; only lesser roads
+            # dip under them through low underpasses.
+            if a.level > 0 or a.tags.get("highway", "").startswith(("motorway", "trunk")):
                 bridges.setdefault(i, []).append((d, bname_zh, bname_en))
             else:
                 h = self._pick(f"rail{a.key}{d:.0f}", ["3.8", "4.2", "3.5 m", "4.5", "3.2"])
@@ -588,11 +590,13 @@ class Sample:
             if a.role == "road" and a.level <= 0 and "canal" in first_en.lower():
                 tags["maxweight"] = rng.choice(["10", "13", "15", "20", "8"])
                 tags["maxaxleload"] = rng.choice(["6", "7", "10"])
-            elif rng.random() < 0.55 and (a.level >= 1 or a.tags.get("highway") == "trunk"):
-                # expressway structures: mostly above the legal 49 t, a few bottlenecks
-                tags["maxweight"] = rng.choice(["55", "49", "55", "40"])
-                if rng.random() < 0.7:
-                    tags["maxaxleload"] = rng.choice(["14", "13"])
+            elif a.level >= 1 or a.tags.get("highway") == "trunk":
+                # expressway and trunk structures: mostly above the legal 49 t, a few
+                # bottlenecks; never the low postings of minor bridges
+                if rng.random() < 0.55:
+                    tags["maxweight"] = rng.choice(["55", "49", "55", "40"])
+                    if rng.random() < 0.7:
+                        tags["maxaxleload"] = rng.choice(["14", "13"])
             elif rng.random() < 0.55:
                 tags["maxweight"] = rng.choice(["55", "49", "40", "30", "20 t", "36"])
                 if rng.random() < 0.7:

@@ -15,7 +15,7 @@ from twin.errors import InputError, NotFound
 from twin.services import scenarios as svc
 from twin.settings import Settings
 
-TRUCK = PRESETS["artic49t"]
+TRUCK = PRESETS["container40hc"]
 
 
 @pytest.fixture()

@@ -53,7 +53,7 @@ def run(
         None, "--flood", help="Id of a registered water-depth raster."
     ),
     wading: float = typer.Option(0.3, "--max-wading-depth", help="Deeper water closes an edge, m."),
-    preset: str = typer.Option("artic49t", "--preset", help=f"Vehicle: {', '.join(PRESETS)}."),
+    preset: str = typer.Option("container40hc", "--preset", help=f"Vehicle: {', '.join(PRESETS)}."),
     height: float | None = typer.Option(None, "--height", help="Vehicle height, m."),
     weight: float | None = typer.Option(None, "--weight", help="Gross mass, t."),
     no_villages: bool = typer.Option(False, "--no-villages", help="Skip village reachability."),

@@ -38,8 +38,8 @@ class ScenarioIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     vehicle: Vehicle = Field(
-        default_factory=lambda: Vehicle(preset="artic49t"),
-        description="whose detours are measured (default: 6-axle 49 t articulated)",
+        default_factory=lambda: Vehicle(preset="container40hc"),
+        description="whose detours are measured (default: 40 ft high-cube container truck)",
     )
     close_assets: list[int | str] = Field(default_factory=list)
     close_edges: list[int] = Field(default_factory=list)
