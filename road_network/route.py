@@ -609,6 +609,11 @@ def _overlap(g: CompiledGraph, a: Path, b: Path) -> float:
     return float(g.arc_length_m[a.arcs][shared].sum()) / max(a.length_m, 1e-9)
 
 
+#: Kinds of structure listed as passed even without a posted limit; other assets (RSUs,
+#: pavement sections, signs without limits) are listed only when they carry a limit.
+PASSED_KINDS = frozenset({"bridge", "tunnel", "underpass", "culvert", "height_restrictor"})
+
+
 def _passed(
     g: CompiledGraph, p: Path, vehicle: VehicleProfile, options: RouteOptions
 ) -> tuple[list[dict[str, Any]], list[str], bool]:
@@ -659,7 +664,8 @@ def _passed(
                         f"{_label(s)}: {kind} margin {margin} cm (limit {value} cm, vehicle "
                         f"{vehicle.value(kind)} cm)"
                     )
-            out.append({**_struct_dict(s), "limits": limits})
+            if limits or s.kind in PASSED_KINDS:
+                out.append({**_struct_dict(s), "limits": limits})
         if not hs:
             # an edge's own limit (no structure record): report it against the edge
             for i, kind in enumerate(LIMIT_KINDS):

@@ -124,3 +124,18 @@ def test_no_route_lists_each_real_blocker_once() -> None:
         check_route(g, TRUCK, A, C, RouteOptions(metric="distance"))
     blocking = info.value.details["blocking"]
     assert sorted(b["external_id"] for b in blocking) == ["UNDERPASS-2"]
+
+
+def test_structures_passed_are_those_with_limits_or_structural_kinds() -> None:
+    g = network(
+        structures=[
+            _struct(1, "rsu", [], 1),
+            _struct(2, "bridge", [], 1),
+            _struct(3, "sign", [("height", 450)], 2),
+            _struct(4, "pavement_section", [], 2),
+        ]
+    )
+    res = check_route(g, TRUCK, A, C, RouteOptions(metric="distance"))
+    assert [s["external_id"] for s in res.structures] == ["BRIDGE-2", "SIGN-3"]
+    sign = res.structures[1]["limits"][0]
+    assert sign["margin"] == 450 - TRUCK.height_cm
