@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,9 @@ def schema_version(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest revision among our migration scripts."""
+    """The newest revision among our migration scripts (read once per process)."""
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config("postgresql://"))
