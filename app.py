@@ -78,6 +78,8 @@ def _data_version() -> int:
 def _bump_data_version() -> None:
     st.session_state["data_version"] = _data_version() + 1
     st.cache_data.clear()
+    _roads.clear()
+    _structures.clear()
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -86,13 +88,13 @@ def _summary(url: str, version: int) -> dict[str, Any]:
         return tv.network_summary(c)
 
 
-@st.cache_data(ttl=120, show_spinner=False)
+@st.cache_resource(ttl=120, show_spinner=False)  # read-only: shared, not copied per run
 def _roads(url: str, version: int) -> list[dict[str, Any]]:
     with _conn() as c:
         return tv.road_edges(c, limit=INLINE_MAX_EDGES)
 
 
-@st.cache_data(ttl=120, show_spinner=False)
+@st.cache_resource(ttl=120, show_spinner=False)  # read-only: shared, not copied per run
 def _structures(url: str, version: int) -> list[dict[str, Any]]:
     with _conn() as c:
         return tv.structures(c)
@@ -122,8 +124,24 @@ def _camera_state(scene: str, cams: list[Camera]) -> dict[str, float]:
     if scene not in views:
         wanted = st.query_params.get("cam")
         cam = next((c for c in cams if c.key == wanted), cams[0])
-        views[scene] = cam.as_dict()
+        views[scene] = _view_param() or cam.as_dict()
     return views[scene]
+
+
+def _view_param() -> dict[str, float] | None:
+    """``?view=lon,lat,zoom[,pitch[,bearing]]`` (links, benchmarks)."""
+    raw = st.query_params.get("view")
+    if not raw:
+        return None
+    try:
+        vals = [float(v) for v in raw.split(",")]
+    except ValueError:
+        return None
+    if len(vals) < 3:
+        return None
+    pitch = vals[3] if len(vals) > 3 else 0.0
+    bearing = vals[4] if len(vals) > 4 else 0.0
+    return Camera("view", vals[0], vals[1], vals[2], pitch=pitch, bearing=bearing).as_dict()
 
 
 def _set_camera(scene: str, cam: Camera) -> None:
@@ -208,22 +226,13 @@ def render_network(settings: Settings, lang: Lang) -> None:
             roads = _roads(url, _data_version())
     if summary["edges"] == 0 and not structures:
         st.info(t("no_data", lang))
-    if "color_by" not in st.session_state and st.query_params.get("color") in (
-        "class",
-        "condition",
-        "limit",
-    ):
-        st.session_state["color_by"] = st.query_params.get("color")
-    color_by = st.sidebar.radio(
-        t("color_by", lang),
-        ["class", "condition", "limit"],
-        format_func=lambda k: t(
-            {"class": "by_class", "condition": "by_condition", "limit": "by_limit"}[k], lang
-        ),
-        key="color_by",
-    )
+    if "color_by" not in st.session_state:
+        wanted = st.query_params.get("color")
+        st.session_state["color_by"] = (
+            wanted if wanted in ("class", "condition", "limit") else "class"
+        )
+    color_by = st.session_state["color_by"]
     cams = network.cameras(overview_bounds=summary["extent"], corridor_bounds=corridors)
-    _camera_picker("network", cams, lang)
     _focus_camera("network", structures)
     scene = network.build(
         roads=roads,
@@ -237,6 +246,16 @@ def render_network(settings: Settings, lang: Lang) -> None:
         tile_url=settings.tile_url,
     )
     _map_and_panel("network", scene, settings, lang)
+    # Controls after the map: the sidebar keeps its layout, the map reaches the browser first.
+    st.sidebar.radio(
+        t("color_by", lang),
+        ["class", "condition", "limit"],
+        format_func=lambda k: t(
+            {"class": "by_class", "condition": "by_condition", "limit": "by_limit"}[k], lang
+        ),
+        key="color_by",
+    )
+    _camera_picker("network", cams, lang)
 
 
 def _map_and_panel(scene_key: str, scene: Scene, settings: Settings, lang: Lang) -> None:
@@ -543,7 +562,7 @@ def _create_work_order(
 def _login(settings: Settings, lang: Lang) -> None:
     from twin.services.app_users import verify
 
-    box = st.sidebar.expander(t("login", lang), expanded=False)
+    box = st.expander(t("login", lang), expanded=False)
     user = st.session_state.get("user")
     if user:
         box.write(f"👷 {user}")
@@ -1093,20 +1112,9 @@ def main() -> None:
         st.session_state["lang"] = "en" if qp.get("lang") == "en" else "zh"
     if "scene" not in st.session_state:
         st.session_state["scene"] = qp.get("scene") if qp.get("scene") in SCENES else "network"
-    st.sidebar.radio(
-        "语言 / Language",
-        list(LANGS),
-        format_func=lambda k: "中文" if k == "zh" else "English",
-        key="lang",
-        horizontal=True,
-    )
     lang = _lang()
-    st.sidebar.title(t("app_title", lang))
-    st.sidebar.radio(
-        t("scene", lang), list(SCENES), format_func=lambda k: t(SCENE_LABEL[k], lang), key="scene"
-    )
-    _login(settings, lang)
     scene = st.session_state["scene"]
+    head = st.sidebar.container()  # filled after the scene, so the map is sent first
     t0 = time.perf_counter()
     try:
         RENDERERS.get(scene, render_network)(settings, lang)
@@ -1119,6 +1127,22 @@ def main() -> None:
             st.error(t("db_down", lang))
         else:
             raise
+    with head:
+        st.radio(
+            "语言 / Language",
+            list(LANGS),
+            format_func=lambda k: "中文" if k == "zh" else "English",
+            key="lang",
+            horizontal=True,
+        )
+        st.title(t("app_title", lang))
+        st.radio(
+            t("scene", lang),
+            list(SCENES),
+            format_func=lambda k: t(SCENE_LABEL[k], lang),
+            key="scene",
+        )
+        _login(settings, lang)
     st.sidebar.caption(f"{(time.perf_counter() - t0) * 1000:.0f} ms")
 
 

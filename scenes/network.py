@@ -124,7 +124,6 @@ def road_layer(
                 "color": list(fixed_color) if fixed_color else rgba(color),
                 "width": CLASS_WIDTH_M.get(cls, 8.0),
                 "label": _road_label(r, lang),
-                "kind": "road_edge",
             }
         )
     return pdk.Layer(
@@ -136,8 +135,6 @@ def road_layer(
         get_width="width",
         width_units="'meters'",
         width_min_pixels=1.5,
-        cap_rounded=True,
-        joint_rounded=True,
         pickable=pickable,
         auto_highlight=True,
     )

@@ -149,7 +149,7 @@ def road_edges(
         SELECT e.id, {ROAD_CLASS_SQL} AS road_class, e.highway, e.name, e.ref,
                e.max_height_cm, e.max_weight_kg, e.is_bridge, e.is_tunnel,
                {EDGE_CONDITION_SQL} AS cond_class,
-               ST_AsGeoJSON(e.geom, 6) AS gj
+               ST_AsGeoJSON(e.geom, 5) AS gj
           FROM road_edge e LEFT JOIN road r ON r.id = e.road_id
          WHERE {" AND ".join(where)}
          ORDER BY e.id LIMIT :limit

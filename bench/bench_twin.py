@@ -1,0 +1,142 @@
+"""Twin page speed in a real headless Chromium (software WebGL).
+
+1. First rendered frame: time from navigation start to deck.gl's first WebGL draw call, for
+   the twin's network overview on the bundled Tianjin sample, against a trivial Streamlit +
+   pydeck page (three points) measured in the same browser run. Medians of repeated loads,
+   alternating the two pages. Target: ratio <= 1.2.
+2. Panning the 100k-edge layer: a ~100k-edge grid in its own database, so the roads come as
+   vector tiles (``/tiles/road_edge``, PostGIS ST_AsMVT) through an MVTLayer. The canvas is
+   dragged for a few seconds; frames = animation frames that drew something. The same drag
+   on the trivial page is the peer.
+
+Run: ``make bench-twin`` (or ``.venv/bin/python bench/bench_twin.py``). Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import ROOT, emit
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+import twin_browser as tb
+
+REPEATS = 5
+PAN_SECONDS = 6.0
+
+
+def first_frame_ms(driver: Any, url: str) -> float:
+    """Milliseconds from navigation start to the first WebGL draw of a fresh page."""
+    driver.get("about:blank")
+    driver.get(url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        v = driver.execute_script("return window.__firstDraw")
+        if v:
+            return float(v)
+        time.sleep(0.05)
+    raise TimeoutError(f"no frame drawn on {url}")
+
+
+def pan_fps(driver: Any, url: str, *, seconds: float = PAN_SECONDS) -> dict[str, float]:
+    """Drag the deck canvas back and forth for ``seconds``; frames drawn per second."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver.get(url)
+    canvas = tb.wait_canvas(driver)
+    tb.wait_rendered(driver, canvas, background=(15, 23, 42), min_fraction=0.0005)
+    time.sleep(1.0)
+    f0 = driver.execute_script("return window.__drawFrames")
+    t0 = time.perf_counter()
+    step = 0
+    while time.perf_counter() - t0 < seconds:
+        dx = 60 if (step // 4) % 2 == 0 else -60
+        ActionChains(driver).move_to_element(canvas).click_and_hold().move_by_offset(
+            dx, 15
+        ).move_by_offset(dx, -15).release().perform()
+        step += 1
+    elapsed = time.perf_counter() - t0
+    time.sleep(0.3)
+    f1 = driver.execute_script("return window.__drawFrames")
+    return {"fps": (f1 - f0) / elapsed, "drags": step, "seconds": elapsed}
+
+
+def main() -> None:
+    from twin_demo_data import load_grid
+
+    from twin import db as dbm
+    from twin.services.sample import load_sample
+    from twin.settings import Settings
+
+    out: dict[str, Any] = {}
+    driver = tb.chrome()
+    try:
+        # ---- first frame on the sample vs the trivial page
+        with tb.scratch_database("roadtwin_bench_twin") as url:
+            engine = dbm.get_engine(Settings(), url=url)
+            with engine.begin() as conn:
+                load_sample(conn)
+                edges = conn.exec_driver_sql("SELECT count(*) FROM road_edge").scalar()
+            engine.dispose()
+            logs = Path(tempfile.mkdtemp(prefix="bench-twin-"))
+            with (
+                tb.serve(url, log_dir=logs) as twin_srv,
+                tb.serve(
+                    url, log_dir=logs / "trivial", app="bench/_twin_trivial_app.py"
+                ) as triv_srv,
+            ):
+                twin_url = f"{twin_srv.app_url}/?scene=network&lang=zh"
+                triv_url = f"{triv_srv.app_url}/"
+                first_frame_ms(driver, twin_url)  # warm both servers (imports, caches)
+                first_frame_ms(driver, triv_url)
+                twin_ms, triv_ms = [], []
+                for _ in range(REPEATS):
+                    twin_ms.append(first_frame_ms(driver, twin_url))
+                    triv_ms.append(first_frame_ms(driver, triv_url))
+                out["sample_edges"] = int(edges or 0)
+                out["first_frame_twin_ms"] = round(statistics.median(twin_ms), 1)
+                out["first_frame_trivial_ms"] = round(statistics.median(triv_ms), 1)
+                out["first_frame_ratio"] = round(
+                    out["first_frame_twin_ms"] / out["first_frame_trivial_ms"], 3
+                )
+                print(f"first frame: twin {twin_ms} ms, trivial {triv_ms} ms")
+                out["pan_trivial_fps"] = round(pan_fps(driver, triv_url)["fps"], 1)
+        # ---- panning the ~100k-edge grid served as vector tiles
+        with tb.scratch_database("roadtwin_bench_twin_grid") as url:
+            engine = dbm.get_engine(Settings(), url=url)
+            with engine.begin() as conn:
+                n_edges = load_grid(conn, n=224)
+            engine.dispose()
+            logs = Path(tempfile.mkdtemp(prefix="bench-twin-grid-"))
+            with tb.serve(url, log_dir=logs) as srv:
+                centre = (117.0 + 223 * 0.003 / 2, 38.8 + 223 * 0.003 / 2)
+                view = f"{centre[0]:.4f},{centre[1]:.4f},12.5"
+                page = f"{srv.app_url}/?scene=network&lang=en&view={view}"
+                t0 = time.perf_counter()
+                first = first_frame_ms(driver, page)
+                pan = pan_fps(driver, page)
+                tiles = [u for u in tb.requested_urls(driver) if "/tiles/road_edge/" in u]
+                out["grid_edges"] = n_edges
+                out["grid_first_frame_ms"] = round(first, 1)
+                out["pan_grid_fps"] = round(pan["fps"], 1)
+                out["pan_grid_vs_trivial"] = round(
+                    pan["fps"] / max(out["pan_trivial_fps"], 1e-9), 3
+                )
+                out["tiles_requested"] = len(tiles)
+                out["grid_total_s"] = round(time.perf_counter() - t0, 1)
+    finally:
+        driver.quit()
+    out["target_first_frame_ratio"] = 1.2
+    for k, v in out.items():
+        print(f"{k}: {v}")
+    emit("twin", out)
+
+
+if __name__ == "__main__":
+    main()
