@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from assets.errors import GradingError
 
@@ -68,12 +68,13 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     ),
 }
 
-#: Worst-first rule: the action an expected class calls for.
+#: Worst-first rule: the action an expected class calls for (routine upkeep is not a
+#: worst-first decision: with one treatment per asset in the horizon it would lock good
+#: assets out of the repair they need later).
 WORST_FIRST_RULE: tuple[tuple[float, str], ...] = (
     (4.5, "replacement"),
     (3.5, "rehabilitation"),
     (2.5, "repair"),
-    (1.5, "routine"),
 )
 
 
@@ -117,6 +118,7 @@ class Plan:
     seconds: float
     status: str
     gap: float | None = None
+    solver: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -126,6 +128,7 @@ class Plan:
             "status": self.status,
             "gap": self.gap,
             "seconds": round(self.seconds, 4),
+            "solver": dict(self.solver),
             "spend_by_year_cny": [round(s, 2) for s in self.spend_by_year],
             "network_condition_by_year": [round(c, 3) for c in self.condition_by_year],
             "class_shares_by_year": [[round(x, 4) for x in row] for row in self.shares_by_year],
@@ -236,31 +239,96 @@ def _norm(d: FloatArray) -> FloatArray:
     return arr / arr.sum()  # type: ignore[no-any-return]
 
 
-def solve_milp(problem: Problem, *, time_limit_s: float = 120.0, mip_rel_gap: float = 1e-6) -> Plan:
-    """The exact plan: scipy.optimize.milp (HiGHS) on the alternatives.
+def solve_milp(
+    problem: Problem,
+    *,
+    time_limit_s: float = 120.0,
+    mip_rel_gap: float = 0.0,
+    reduce: bool = True,
+) -> Plan:
+    """The exact plan with scipy's HiGHS: LP bound, reduced-cost fixing, then ``milp``.
 
-    Variables x[i, a, y] in {0, 1} (only alternatives with a positive gain that fit the
-    year's budget are created; the others can never be in an optimal plan); one row per
-    asset ``sum x <= 1`` (nothing chosen = do nothing) and one budget row per year.
+    Variables x[i, a, y] in {0, 1} (alternatives with no gain, over the year's budget, or
+    dominated by a cheaper-and-better action of the same asset and year are left out: they
+    are never needed for an optimum); one row per asset ``sum x <= 1`` (nothing chosen = do
+    nothing) and one budget row per year.
+
+    With ``reduce`` (default), the LP relaxation (``linprog``, HiGHS) gives an upper bound
+    and reduced costs; rounding its solution (``milp`` on the few assets it splits) gives
+    a feasible plan; every variable whose reduced cost exceeds the gap between the two can
+    take no other value than its LP one in any better plan, so it is fixed (textbook
+    reduced-cost fixing); ``milp`` then solves what is left. The result is the same
+    optimum as ``milp`` on the whole model (when it finishes within ``time_limit_s``), in a
+    fraction of the time: generic branch-and-bound struggles to close the last 0.1 % on
+    these knapsack-like models with thousands of near-equivalent assets.
     """
     t0 = time.perf_counter()
     n, na, ny = problem.gain.shape
     cost3 = np.broadcast_to(problem.cost[:, :, None], (n, na, ny))
     keep = (problem.gain > 1e-9) & (cost3 <= problem.budgets[None, None, :] + 1e-6)
+    keep &= ~_dominated(problem.gain, cost3)
     idx = np.flatnonzero(keep.ravel())
     if idx.size == 0:
         return _plan(problem, np.zeros(0, int), "milp", time.perf_counter() - t0, "optimal", 0.0)
-    i_of, rem = np.divmod(idx, na * ny)
-    y_of = rem % ny
+    i_of = idx // (na * ny)
+    y_of = idx % ny
     g = problem.gain.ravel()[idx]
     c = cost3.ravel()[idx]
-    nv = idx.size
+    fixed_one = np.zeros(idx.size, bool)
+    free = np.ones(idx.size, bool)
+    incumbent = np.zeros(idx.size, bool)
+    info: dict[str, Any] = {"variables": int(idx.size)}
+    if reduce and idx.size > 200:
+        fixed_one, free, incumbent, info = _reduced_cost_fixing(
+            g, c, i_of, y_of, n, problem.budgets, time_limit_s
+        )
+    left = problem.budgets - np.bincount(y_of[fixed_one], c[fixed_one], minlength=ny)
+    done_assets = np.zeros(n, bool)
+    done_assets[i_of[fixed_one]] = True
+    free &= ~done_assets[i_of]
+    info["free_variables"] = int(free.sum())
+    remaining = max(5.0, time_limit_s - (time.perf_counter() - t0))
+    sel = np.flatnonzero(free)
+    pick = fixed_one.copy()
+    status: str = "optimal"
+    gap: float | None = 0.0
+    if sel.size:
+        x, status, gap = _milp(
+            g[sel], c[sel], i_of[sel], y_of[sel], n, left, remaining, mip_rel_gap
+        )
+        pick[sel[x > 0.5]] = True
+    if incumbent.any() and g[incumbent].sum() > g[pick].sum() + 1e-9:
+        pick = incumbent  # the milp ran out of time below the LP-rounded plan
+        status = f"{status}; LP-rounded incumbent kept"
+    if "lp_bound" in info and status != "optimal":
+        found = float(g[pick].sum())
+        gap = (info["lp_bound"] - found) / max(abs(found), 1e-9)  # proven by the LP bound
+    plan = _plan(problem, idx[pick], "milp", time.perf_counter() - t0, status, gap)
+    plan.solver = info
+    return plan
+
+
+def _milp(
+    g: FloatArray,
+    c: FloatArray,
+    i_of: NDArray[np.int_],
+    y_of: NDArray[np.int_],
+    n: int,
+    budgets: FloatArray,
+    time_limit_s: float,
+    mip_rel_gap: float,
+) -> tuple[NDArray[np.float64], str, float | None]:
+    """Solve the 0/1 model on these variables; x is all zeros (do nothing, always
+    feasible) with a status saying so when the time limit leaves no solution."""
+    nv = g.size
     cols = np.arange(nv)
-    a_choice = sparse.csr_array((np.ones(nv), (i_of, cols)), shape=(n, nv))
-    a_budget = sparse.csr_array((c, (y_of, cols)), shape=(ny, nv))
     cons = [
-        LinearConstraint(a_choice, -np.inf, 1.0),
-        LinearConstraint(a_budget, -np.inf, problem.budgets),
+        LinearConstraint(
+            sparse.csr_array((np.ones(nv), (i_of, cols)), shape=(n, nv)), -np.inf, 1.0
+        ),
+        LinearConstraint(
+            sparse.csr_array((c, (y_of, cols)), shape=(len(budgets), nv)), -np.inf, budgets
+        ),
     ]
     res = milp(
         -g,
@@ -269,21 +337,90 @@ def solve_milp(problem: Problem, *, time_limit_s: float = 120.0, mip_rel_gap: fl
         bounds=Bounds(0, 1),
         options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "presolve": True},
     )
-    if res.x is None:
-        raise GradingError(
-            "budgets_cny", problem.budgets.tolist(), f"a solvable plan ({res.message})"
-        )
-    chosen = idx[res.x > 0.5]
-    gap = getattr(res, "mip_gap", None)
     status = "optimal" if res.status == 0 else f"status {res.status}: {res.message}"
-    return _plan(
-        problem,
-        chosen,
-        "milp",
-        time.perf_counter() - t0,
-        status,
-        None if gap is None else float(gap),
+    gap = getattr(res, "mip_gap", None)
+    if res.x is None:  # time limit before any solution: the caller falls back
+        return np.zeros(nv), status, None
+    return res.x, status, None if gap is None else float(gap)
+
+
+def _reduced_cost_fixing(
+    g: FloatArray,
+    c: FloatArray,
+    i_of: NDArray[np.int_],
+    y_of: NDArray[np.int_],
+    n: int,
+    budgets: FloatArray,
+    time_limit_s: float,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], dict[str, Any]]:
+    """(fixed at 1, still free, incumbent, info) from the LP bound and a rounded incumbent."""
+    nv = g.size
+    cols = np.arange(nv)
+    a = sparse.vstack(
+        [
+            sparse.csr_array((np.ones(nv), (i_of, cols)), shape=(n, nv)),
+            sparse.csr_array((c, (y_of, cols)), shape=(len(budgets), nv)),
+        ]
+    ).tocsr()
+    t_lp = time.perf_counter()
+    lp = linprog(
+        -g, A_ub=a, b_ub=np.concatenate([np.ones(n), budgets]), bounds=(0, 1), method="highs-ipm"
     )
+    lp_seconds = time.perf_counter() - t_lp
+    if lp.status != 0:
+        none = np.zeros(nv, bool)
+        return none, ~none, none, {"variables": nv, "lp": lp.message}
+    x = lp.x
+    bound = -float(lp.fun)
+    one = x > 1 - 1e-7
+    zero = x < 1e-7
+    split_assets = np.zeros(n, bool)
+    split_assets[i_of[~one & ~zero]] = True
+    # incumbent: keep the LP's whole choices, re-solve the split assets on what is left
+    base_one = one & ~split_assets[i_of]
+    left = budgets - np.bincount(y_of[base_one], c[base_one], minlength=len(budgets))
+    sub = np.flatnonzero(split_assets[i_of])
+    inc_mask = base_one.copy()
+    if sub.size:
+        xs, _, _ = _milp(
+            g[sub], c[sub], i_of[sub], y_of[sub], n, np.maximum(left, 0), time_limit_s / 4, 0.0
+        )
+        inc_mask[sub[xs > 0.5]] = True
+    incumbent = float(g[inc_mask].sum())
+    slack = bound - incumbent + 1e-7 * max(1.0, abs(bound))
+    rc_low = np.asarray(lp.lower.marginals)  # >= 0 at x = 0: bound lost per unit raised
+    rc_up = -np.asarray(lp.upper.marginals)  # >= 0 at x = 1: bound lost per unit lowered
+    fix_zero = zero & (rc_low > slack)
+    fix_one = one & (rc_up > slack)
+    free = ~(fix_zero | fix_one)
+    info = {
+        "variables": nv,
+        "lp_bound": round(bound, 6),
+        "incumbent": round(incumbent, 6),
+        "fixed_at_0": int(fix_zero.sum()),
+        "fixed_at_1": int(fix_one.sum()),
+        "split_assets": int(split_assets.sum()),
+        "lp_seconds": round(lp_seconds, 3),
+    }
+    return fix_one, free, inc_mask, info
+
+
+def _dominated(gain: FloatArray, cost3: FloatArray) -> NDArray[np.bool_]:
+    """Alternatives another action of the same asset and year beats: no dearer and at least
+    as good, one of them strictly (e.g. replacing a class 2 bridge gains what
+    rehabilitating it gains, at a higher cost). Removing them keeps the optimum."""
+    out = np.zeros(gain.shape, bool)
+    na = gain.shape[1]
+    for a in range(na):
+        for b in range(na):
+            if a == b:
+                continue
+            ga, gb = gain[:, a, :], gain[:, b, :]
+            ca, cb = cost3[:, a, :], cost3[:, b, :]
+            strict = (gb > ga + 1e-9) | (cb < ca - 1e-6)
+            tie_break = (gb >= ga - 1e-9) & (cb <= ca + 1e-6) & ~strict & (b < a)
+            out[:, a, :] |= ((gb >= ga - 1e-9) & (cb <= ca + 1e-6) & strict) | tie_break
+    return out
 
 
 def worst_first(problem: Problem, *, rule: Sequence[tuple[float, str]] = WORST_FIRST_RULE) -> Plan:
