@@ -149,33 +149,9 @@ def import_ifc(
         ) from None
     asset = _asset(conn, asset_id) if asset_id is not None else None
 
-    existing = conn.execute(
-        text("SELECT id, asset_id FROM bim_model WHERE file_sha256 = :s"), {"s": scan.sha256}
-    ).first()
-    if existing is not None:
-        if asset_id is not None and existing.asset_id not in (None, asset_id):
-            raise Conflict(
-                f"{path.name}: this file (sha256 {scan.sha256[:16]}) is already imported as "
-                f"model {existing.id}, linked to asset {existing.asset_id}, not {asset_id}",
-                hint=f"delete model {existing.id} first (DELETE /bim/models/{existing.id})",
-            )
-        if asset_id is not None and existing.asset_id is None:
-            linked = link_model(conn, existing.id, asset_id, settings=settings)
-            return {
-                **linked,
-                "file": str(path),
-                "sha256": scan.sha256,
-                "seconds": time.perf_counter() - t0,
-            }
-        report = get_model(conn, existing.id)
-        return {
-            "status": "unchanged",
-            "model_id": existing.id,
-            "file": str(path),
-            "sha256": scan.sha256,
-            "report": report,
-            "seconds": time.perf_counter() - t0,
-        }
+    done = _already_imported(conn, scan, path, asset_id=asset_id, settings=settings)
+    if done is not None:
+        return {**done, "seconds": time.perf_counter() - t0}
 
     try:
         f, migration = ifc_core.open_ifc(scan)
@@ -208,29 +184,15 @@ def import_ifc(
                 "triangulate",
                 hint="export with 3D body geometry (a Body representation per element)",
             )
-        georef = _georeference(f, info, geo, asset=asset, anchor=anchor, conn=conn)
+        georef, anchor_info, footprint_wkt, distance_m = _place(
+            conn, f, info, geo, asset=asset, anchor=anchor, settings=settings, path=path
+        )
         warnings.extend(georef.warnings)
-        anchor_info = georef.anchor(geo.origin_m) if georef.is_located else None
-        footprint_wkt = None
-        if georef.is_located:
-            ring = ifc_georef.footprint_lonlat(georef, geo.hull_local_m)
-            footprint_wkt = "POLYGON((" + ",".join(f"{x:.9f} {y:.9f}" for x, y in ring) + "))"
-        else:
+        if not georef.is_located:
             warnings.append(
                 "not placed on the map: give --anchor LON,LAT [--rotation DEG --elevation M] "
                 "or --asset ID to place it"
             )
-        distance_m = None
-        if asset is not None and footprint_wkt is not None:
-            distance_m = _distance_m(conn, footprint_wkt, asset["id"])
-            if distance_m > settings.bim_max_asset_distance_m:
-                raise InputError(
-                    f"{path.name}: the model's footprint lies {distance_m / 1000:.1f} km from "
-                    f"asset {asset['id']} ({asset['external_id']}); at most "
-                    f"{settings.bim_max_asset_distance_m / 1000:g} km is accepted",
-                    hint="check the file's georeferencing, or place it with --anchor "
-                    "LON,LAT --rotation DEG --elevation M",
-                )
 
         candidates = ifc_core.find_limit_candidates(f, info, elements=elements)
         georef_json = {
@@ -240,49 +202,20 @@ def import_ifc(
             "asset_distance_m": distance_m,
             "migration": migration,
         }
-        model_id = conn.execute(
-            text(
-                "INSERT INTO bim_model (asset_id, file_name, file_sha256, ifc_schema, "
-                "authoring_app, units, georef, footprint, glb_path, element_count) VALUES "
-                "(:asset, :name, :sha, :schema, :app, CAST(:units AS jsonb), "
-                "CAST(:georef AS jsonb), ST_GeomFromText(:fp, 4326), NULL, :n) RETURNING id"
-            ),
-            {
-                "asset": asset["id"] if asset else None,
-                "name": path.name,
-                "sha": scan.sha256,
-                "schema": info.schema,
-                "app": info.authoring_app,
-                "units": json.dumps(info.units),
-                "georef": json.dumps(georef_json, default=float),
-                "fp": footprint_wkt,
-                "n": len(elements),
-            },
-        ).scalar_one()
-        copy_rows(
-            conn,
-            "bim_element",
-            _ELEMENT_COLS,
-            (
-                (
-                    model_id,
-                    e.global_id,
-                    e.ifc_class,
-                    e.name,
-                    e.container,
-                    json.dumps(e.psets, ensure_ascii=False),
-                    json.dumps(e.quantities, ensure_ascii=False),
-                    geo.mesh_index.get(e.global_id),
-                )
-                for e in elements
-            ),
-        )
-        proposed = _propose_limits(conn, candidates, asset=asset, model_id=model_id, file=path.name)
         final_glb = settings.bim_dir / f"{scan.sha256[:16]}.glb"
-        conn.execute(
-            text("UPDATE bim_model SET glb_path = :p WHERE id = :id"),
-            {"p": str(final_glb), "id": model_id},
+        model_id = _insert_model(
+            conn,
+            scan,
+            info,
+            path=path,
+            asset=asset,
+            georef_json=georef_json,
+            footprint_wkt=footprint_wkt,
+            glb_path=final_glb,
+            element_count=len(elements),
         )
+        _copy_elements(conn, model_id, elements, geo.mesh_index)
+        proposed = _propose_limits(conn, candidates, asset=asset, model_id=model_id, file=path.name)
         report = {
             "status": "imported",
             "model_id": model_id,
@@ -309,23 +242,152 @@ def import_ifc(
             "glb_path": str(final_glb),
         }
         report["seconds"] = round(time.perf_counter() - t0, 3)
-        conn.execute(
-            text(
-                "INSERT INTO load_run (kind, file_name, sha256, seconds, report) VALUES "
-                "('ifc', :f, :s, :sec, CAST(:r AS jsonb))"
-            ),
-            {
-                "f": str(path),
-                "s": scan.sha256,
-                "sec": report["seconds"],
-                "r": json.dumps(report, default=str),
-            },
-        )
+        _record_run(conn, path, scan.sha256, report)
         os.replace(tmp_glb, final_glb)
     except BaseException:
         tmp_glb.unlink(missing_ok=True)
         raise
     return report
+
+
+def _already_imported(
+    conn: Connection,
+    scan: ifc_core.StepScan,
+    path: Path,
+    *,
+    asset_id: int | None,
+    settings: Settings,
+) -> dict[str, Any] | None:
+    """The answer for a file imported before (same sha256), or None for a new file."""
+    existing = conn.execute(
+        text("SELECT id, asset_id FROM bim_model WHERE file_sha256 = :s"), {"s": scan.sha256}
+    ).first()
+    if existing is None:
+        return None
+    if asset_id is not None and existing.asset_id not in (None, asset_id):
+        raise Conflict(
+            f"{path.name}: this file (sha256 {scan.sha256[:16]}) is already imported as "
+            f"model {existing.id}, linked to asset {existing.asset_id}, not {asset_id}",
+            hint=f"delete model {existing.id} first (DELETE /bim/models/{existing.id})",
+        )
+    base = {"file": str(path), "sha256": scan.sha256}
+    if asset_id is not None and existing.asset_id is None:
+        return {**link_model(conn, existing.id, asset_id, settings=settings), **base}
+    return {
+        "status": "unchanged",
+        "model_id": existing.id,
+        **base,
+        "report": get_model(conn, existing.id),
+    }
+
+
+def _place(
+    conn: Connection,
+    f: Any,
+    info: ifc_core.ModelInfo,
+    geo: ifc_glb.GeometryResult,
+    *,
+    asset: dict[str, Any] | None,
+    anchor: Anchor | None,
+    settings: Settings,
+    path: Path,
+) -> tuple[ifc_georef.Georef, dict[str, float] | None, str | None, float | None]:
+    """Georeference, anchor, footprint WKT and distance to the asset (refused if far)."""
+    georef = _georeference(f, info, geo, asset=asset, anchor=anchor, conn=conn)
+    if not georef.is_located:
+        return georef, None, None, None
+    anchor_info = georef.anchor(geo.origin_m)
+    ring = ifc_georef.footprint_lonlat(georef, geo.hull_local_m)
+    footprint_wkt = "POLYGON((" + ",".join(f"{x:.9f} {y:.9f}" for x, y in ring) + "))"
+    distance_m = None
+    if asset is not None:
+        distance_m = _distance_m(conn, footprint_wkt, asset["id"])
+        if distance_m > settings.bim_max_asset_distance_m:
+            raise InputError(
+                f"{path.name}: the model's footprint lies {distance_m / 1000:.1f} km from "
+                f"asset {asset['id']} ({asset['external_id']}); at most "
+                f"{settings.bim_max_asset_distance_m / 1000:g} km is accepted",
+                hint="check the file's georeferencing, or place it with --anchor "
+                "LON,LAT --rotation DEG --elevation M",
+            )
+    return georef, anchor_info, footprint_wkt, distance_m
+
+
+def _insert_model(
+    conn: Connection,
+    scan: ifc_core.StepScan,
+    info: ifc_core.ModelInfo,
+    *,
+    path: Path,
+    asset: dict[str, Any] | None,
+    georef_json: dict[str, Any],
+    footprint_wkt: str | None,
+    glb_path: Path,
+    element_count: int,
+) -> int:
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO bim_model (asset_id, file_name, file_sha256, ifc_schema, "
+                "authoring_app, units, georef, footprint, glb_path, element_count) VALUES "
+                "(:asset, :name, :sha, :schema, :app, CAST(:units AS jsonb), "
+                "CAST(:georef AS jsonb), ST_GeomFromText(:fp, 4326), :glb, :n) RETURNING id"
+            ),
+            {
+                "asset": asset["id"] if asset else None,
+                "name": path.name,
+                "sha": scan.sha256,
+                "schema": info.schema,
+                "app": info.authoring_app,
+                "units": json.dumps(info.units),
+                "georef": json.dumps(georef_json, default=float),
+                "fp": footprint_wkt,
+                "glb": str(glb_path),
+                "n": element_count,
+            },
+        ).scalar_one()
+    )
+
+
+def _copy_elements(
+    conn: Connection,
+    model_id: int,
+    elements: list[ifc_core.ElementRecord],
+    mesh_index: dict[str, int],
+) -> None:
+    copy_rows(
+        conn,
+        "bim_element",
+        _ELEMENT_COLS,
+        (
+            (
+                model_id,
+                e.global_id,
+                e.ifc_class,
+                e.name,
+                e.container,
+                json.dumps(e.psets, ensure_ascii=False),
+                json.dumps(e.quantities, ensure_ascii=False),
+                mesh_index.get(e.global_id),
+            )
+            for e in elements
+        ),
+    )
+
+
+def _record_run(conn: Connection, path: Path, sha256: str, report: dict[str, Any]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO load_run (kind, file_name, sha256, seconds, report) VALUES "
+            "('ifc', :f, :s, :sec, CAST(:r AS jsonb))"
+        ),
+        {
+            "f": str(path),
+            "s": sha256,
+            "sec": report["seconds"],
+            "r": json.dumps(report, default=str),
+        },
+    )
 
 
 def _asset(conn: Connection, asset_id: int) -> dict[str, Any]:
