@@ -229,3 +229,75 @@ def test_scenario_view_before_after(
     # The cut-off port flow (red) and the closed restrictor (yellow marker) after.
     assert tb.color_fraction(after, CLOSED, tol=40) > 0.0003
     assert tb.color_fraction(after, CHANGED, tol=40) > 0.00005
+
+
+def test_engineer_actions_need_login_and_write_through_the_services(
+    demo_ids: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The side panel's actions, driven in process (Streamlit's AppTest, no browser) against
+    the same scratch database: a wrong password is refused, a configured user records an
+    inspection and opens a work order, and both land in the database."""
+    import hashlib
+    import json as _json
+
+    from sqlalchemy import text
+    from streamlit.testing.v1 import AppTest
+
+    from twin import db as dbm
+    from twin.settings import Settings, get_settings
+
+    pw_hash = hashlib.pbkdf2_hmac("sha256", b"secret", b"\x00", 1000).hex()
+    monkeypatch.setenv("TWIN_DATABASE_URL", demo_ids["url"])
+    monkeypatch.setenv(
+        "TWIN_APP_USERS", _json.dumps({"tester": f"pbkdf2_sha256$1000$00${pw_hash}"})
+    )
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(tb.ROOT / "app.py"), default_timeout=60)
+        at.query_params["lang"] = "en"
+        at.session_state["selected"] = {
+            "network": {"layer": "clearance", "object": {"asset_id": demo_ids["underpass_id"]}}
+        }
+        at.run()
+        assert not at.exception
+        assert any("Xingang underpass" in m.value for m in at.markdown)
+        assert not at.get("form_submit_button") or all(
+            b.label != "Record inspection" for b in at.button
+        ), "actions are shown before login"
+        at.text_input[0].input("tester")
+        at.text_input[1].input("wrong")
+        at.button[0].click().run()
+        assert any("Wrong user or password" in e.value for e in at.error)
+        at.text_input[0].input("tester")
+        at.text_input[1].input("secret")
+        at.button[0].click().run()
+        assert at.session_state["user"] == "tester"
+        form_buttons = {b.label: b for b in at.button}
+        assert "Record inspection" in form_buttons and "Create work order" in form_buttons
+        at.number_input[0].set_value(42.0)
+        form_buttons["Record inspection"].click().run()
+        assert not at.exception
+        engine = dbm.get_engine(Settings(), url=demo_ids["url"])
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT overall_score, condition_class, inspector FROM inspection"
+                    " WHERE asset_id = :a ORDER BY id DESC LIMIT 1"
+                ),
+                {"a": demo_ids["underpass_id"]},
+            ).one()
+            assert (
+                row.overall_score == 42.0 and row.condition_class == 4 and row.inspector == "tester"
+            )
+        at.text_input[-1].input("清理排水 / clear the drains")
+        {b.label: b for b in at.button}["Create work order"].click().run()
+        assert not at.exception
+        with engine.connect() as conn:
+            title = conn.execute(
+                text("SELECT title FROM work_order WHERE asset_id = :a ORDER BY id DESC LIMIT 1"),
+                {"a": demo_ids["underpass_id"]},
+            ).scalar()
+            assert title == "清理排水 / clear the drains"
+        engine.dispose()
+    finally:
+        get_settings.cache_clear()
