@@ -310,12 +310,23 @@ def _delete_previous(conn: Connection, dataset: str, prev: _Previous) -> dict[st
 
 def _allocate(conn: Connection, table: str, n: int, prev: _Previous) -> int:
     """First id of a block of ``n`` ids: the previous load's block when it is big enough
-    (so identical content gets identical ids), else past the largest id in use."""
+    (so identical content gets identical ids), else a fresh block reserved by moving the
+    table's id sequence past it (sequence updates are immediate, so a writer using the
+    sequence meanwhile never lands inside our block)."""
     rng = prev.ranges.get(table)
     if rng and rng[1] - rng[0] >= n:
         return int(rng[0])
-    top = conn.execute(text(f'SELECT COALESCE(max(id), 0) FROM "{table}"')).scalar()
-    return int(top or 0) + 1
+    seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar()
+    top = int(conn.execute(text(f'SELECT COALESCE(max(id), 0) FROM "{table}"')).scalar() or 0)
+    if seq is None or n <= 0:
+        return top + 1
+    last = int(conn.execute(text(f"SELECT last_value FROM {seq}")).scalar() or 0)
+    end = int(
+        conn.execute(
+            text("SELECT setval(CAST(:s AS regclass), :v)"), {"s": seq, "v": max(top, last) + n}
+        ).scalar_one()
+    )
+    return end - n + 1
 
 
 def _write(
