@@ -100,7 +100,7 @@ def test_cli_load_ifc(settings: Settings, tmp_path) -> None:  # type: ignore[no-
     rep = json.loads(res.stdout)  # stdout holds only the JSON (kernel chatter goes to stderr)
     try:
         assert rep["status"] == "imported" and rep["crs"] == "EPSG:4548"
-        assert rep["elements"] == 13 and len(rep["limit_candidates"]) == 4
+        assert rep["elements"] > rep["shapes"] > 0 and rep["limits_proposed"] == []  # no asset
     finally:
         from twin import db as dbm
 
