@@ -139,3 +139,22 @@ def test_unknown_crs_falls_back_to_the_site(tmp_path: Path, shared_data: Path) -
     g = ifc_georef.detect(f, length_unit_m=0.001)
     assert g.kind == "site"
     assert any("LOCAL:NOWHERE" in w for w in g.warnings)
+
+
+def test_glb_writer_streams_to_disk(tmp_path: Path) -> None:
+    """Mesh data goes to the temporary file as it arrives: memory does not grow with it."""
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    pos = rng.random((20_000, 3), dtype=np.float32)  # 240 kB per mesh
+    idx = np.arange(60_000, dtype=np.uint32) % 20_000
+    w = GlbWriter(tmp_path / "big.glb")
+    mat = w.material("IfcBeam", (1.0, 0.5, 0.0, 1.0))
+    tracemalloc.start()
+    for i in range(100):  # ~48 MB of vertex and index data in total
+        w.add_mesh(pos, idx, normals=None, material=mat, name=f"E{i}", extras={})
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    w.finish()
+    assert peak < 5_000_000, f"{peak / 1e6:.1f} MB held while writing"
+    assert (tmp_path / "big.glb").stat().st_size > 40_000_000
