@@ -448,6 +448,15 @@ def _rasters(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
 
 
 #: The sample's load, in order. Append a step with one line.
+def _bim(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
+    """The sample bridge's IFC model, triangulated, placed and linked to its asset."""
+    from twin.services import bim
+    from twin.settings import get_settings
+
+    models = bim.import_sample_models(conn, settings=get_settings(), sample_dir=ctx.sample_dir)
+    return {"bim_model": len(models)}
+
+
 STEPS: list[Step] = [
     Step("osm", ("tianjin.osm",), _osm),
     Step("routes", ("routes.geojson",), _routes),
@@ -457,6 +466,7 @@ STEPS: list[Step] = [
     Step("v2x", ("registers/port_corridor_assets.csv",), _v2x),
     Step("rasters", ("rasters/tianjin_dem.tif", "rasters/binhai_flood_depth.tif"), _rasters),
     Step("inspection_history", (), _asset_history.sample_step),
+    Step("bim", ("bim/yingkou_road_bridge.ifc",), _bim),
 ]
 
 
