@@ -64,7 +64,7 @@ def _load(name: str, spec: Lazy) -> Any:
     if isinstance(obj, typer.Typer):
         cmd = typer.main.get_command(obj)
     else:
-        single = typer.Typer(pretty_exceptions_enable=False)
+        single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
         single.command(name)(obj)
         cmd = typer.main.get_command(single)
     cmd.name = name
