@@ -88,6 +88,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "margin_t": ("余量 (t)", "Margin (t)"),
     "range_m": ("覆盖半径 (m)", "Range (m)"),
     "population": ("人口 (人)", "Population (persons)"),
+    "road_distance_m": ("距最近道路 (m)", "Distance to nearest road (m)"),
     "depth_m": ("水深 (m)", "Water depth (m)"),
     "cost_cny": ("费用 (元)", "Cost (CNY)"),
     # inspector

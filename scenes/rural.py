@@ -107,7 +107,7 @@ def build_rural(
                     t("village", lang): name_of(v, lang),
                     t("population", lang): v.get("population"),
                     t("status", lang): r["state"],
-                    "road_distance_m": round(v.get("road_distance_m") or 0.0),
+                    t("road_distance_m", lang): round(v.get("road_distance_m") or 0.0),
                 }
                 for v, r in zip(villages, rows, strict=True)
             ]

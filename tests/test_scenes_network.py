@@ -174,3 +174,23 @@ def test_tiles_endpoint(client: Any, demo: dict[str, Any]) -> None:
     assert bad.status_code == 422 and "road_edge" in bad.json()["hint"]
     assert client.get("/tiles/asset/2/9/0.pbf").status_code == 422
     assert client.get("/tiles/asset/x/0/0.pbf").status_code == 422
+
+
+def test_columns_stay_readable_when_zoomed_out() -> None:
+    close_scale, close_radius = network.column_scale(15.0)
+    far_scale, far_radius = network.column_scale(9.0)
+    assert close_scale == network.DEFAULT_VERTICAL_SCALE and close_radius == network.COLUMN_RADIUS_M
+    assert far_scale > 20 * close_scale and far_radius > 4 * close_radius
+    assert str(int(far_scale))[0] in "125"  # a round number for the legend
+    structs = [{"asset_id": 1, "kind": "underpass", "position": [117.0, 39.0], "height_cm": 380}]
+    scene = network.build(
+        roads=[],
+        structures=structs,
+        extent=(116.5, 38.5, 117.5, 39.5),
+        camera={"longitude": 117.0, "latitude": 39.0, "zoom": 9.0},
+        lang="en",
+    )
+    col = _layers(scene)["clearance"]
+    assert col["data"][0]["elevation"] == pytest.approx(3.8 * far_scale)
+    assert col["radius"] == pytest.approx(far_radius)
+    assert f"×{far_scale:g}" in scene.legend[-1].label
