@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from road_network.route import RouteOptions
+from road_network.stake import StakeError, parse_stake
 from road_network.vehicle import PRESETS, VehicleError, make_profile
 from twin import db as dbm
 from twin.cli._common import console, handle_errors, print_json, settings
@@ -25,6 +26,15 @@ def _lonlat(raw: str, name: str) -> tuple[float, float]:
             f"{name} {raw!r}: expected LON,LAT in degrees (e.g. 117.20,39.13)"
         ) from None
     return lon, lat
+
+
+def _stake(raw: str | None, name: str) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return parse_stake(raw.strip())
+    except StakeError as exc:
+        raise InputError(f"{name} {raw!r}: {exc}") from None
 
 
 def _vehicle(**kw: Any) -> Any:
@@ -228,8 +238,8 @@ def limits_near(
 @handle_errors
 def limits_road(
     code: str = typer.Argument(..., help="Road code, e.g. G2"),
-    stake_from: float | None = typer.Option(None, "--from", help="Stake from, m."),
-    stake_to: float | None = typer.Option(None, "--to", help="Stake to, m."),
+    stake_from: str | None = typer.Option(None, "--from", help="Stake from: K12+345 or metres."),
+    stake_to: str | None = typer.Option(None, "--to", help="Stake to: K12+345 or metres."),
     blocking: str | None = typer.Option(
         None, "--blocking", help="Only structures blocking this preset vehicle."
     ),
@@ -244,7 +254,12 @@ def limits_road(
             v = _vehicle(preset=blocking, height_m=height, weight_t=weight)
             items = routing.blocking_on_road(conn, code, v)
         else:
-            items = routing.limits_on_road(conn, code, stake_from_m=stake_from, stake_to_m=stake_to)
+            items = routing.limits_on_road(
+                conn,
+                code,
+                stake_from_m=_stake(stake_from, "--from"),
+                stake_to_m=_stake(stake_to, "--to"),
+            )
         _print_limits(items, as_json)
 
 
