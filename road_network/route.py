@@ -835,15 +835,30 @@ def path_geometry(g: CompiledGraph, p: Path) -> dict[str, Any]:
     pos = np.repeat(starts, counts) + (
         np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     ) * np.repeat(step, counts)
-    pieces = np.split(np.column_stack([g.geom_lon[pos], g.geom_lat[pos]]), np.cumsum(counts)[:-1])
+    xy_all = np.column_stack([g.geom_lon[pos], g.geom_lat[pos]])
+    # partial first/last arcs: replace their whole-edge vertices by the cut piece (the
+    # middle stays one block instead of one array per arc)
+    ends = np.cumsum(counts)
     idx = snap_index(g)
+    cuts: dict[int, np.ndarray] = {}
     for k in {0, n - 1}:
         if p.start[k] > 0 or p.end[k] < 1:
             e = int(edges[k])
             s0, s1 = float(p.start[k]), float(p.end[k])
             f0, f1 = (1 - s0, 1 - s1) if back[k] else (s0, s1)
-            pieces[k] = idx.cut(e, f0, f1)
-    xy = np.round(np.concatenate(pieces), 7)
+            cuts[k] = idx.cut(e, f0, f1)
+    if cuts:
+        lo = int(ends[0]) if 0 in cuts else 0
+        hi = int(ends[-2]) if (n - 1 in cuts and n > 1) else int(ends[-1])
+        parts = []
+        if 0 in cuts:
+            parts.append(cuts[0])
+        if hi > lo:
+            parts.append(xy_all[lo:hi])
+        if n > 1 and n - 1 in cuts:
+            parts.append(cuts[n - 1])
+        xy_all = np.concatenate(parts)
+    xy = np.round(xy_all, 7)
     keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]
     xy = xy[keep]
     if len(xy) == 1:

@@ -264,9 +264,15 @@ def _bidir(
     hk_r: np.ndarray,
     hv_r: np.ndarray,
     stamp: int,
+    pot_stamp: int,
     use_pot: bool,
 ) -> tuple[float, int, int]:
-    """Bidirectional A* (or Dijkstra when ``use_pot`` is False). Returns (mu, meet, scans)."""
+    """Bidirectional A* (or Dijkstra when ``use_pot`` is False). Returns (mu, meet, scans).
+
+    ``pot``/``pot_st`` cache the potential of each node under ``pot_stamp``; the caller
+    keeps the stamp when the potential function (landmarks, selection, seeds) is the same
+    as in its previous search, so a second search between the same points reuses them.
+    """
     mu = np.inf
     meet = -1
     nf = 0
@@ -281,9 +287,10 @@ def _bidir(
         s = src_nodes[i]
         p = 0.0
         if use_pot:
-            p = _pot(s, lm_from, lm_to, sel, src_nodes, src_off, tgt_nodes, tgt_off)
-            pot[s] = p
-            pot_st[s] = stamp
+            if pot_st[s] != pot_stamp:
+                pot[s] = _pot(s, lm_from, lm_to, sel, src_nodes, src_off, tgt_nodes, tgt_off)
+                pot_st[s] = pot_stamp
+            p = pot[s]
         nf = _push(hk_f, hv_f, nf, dist_f[s] + p, s)
     for i in range(tgt_nodes.shape[0]):
         t = tgt_nodes[i]
@@ -295,9 +302,9 @@ def _bidir(
         t = tgt_nodes[i]
         p = 0.0
         if use_pot:
-            if pot_st[t] != stamp:
+            if pot_st[t] != pot_stamp:
                 pot[t] = _pot(t, lm_from, lm_to, sel, src_nodes, src_off, tgt_nodes, tgt_off)
-                pot_st[t] = stamp
+                pot_st[t] = pot_stamp
             p = pot[t]
         nr = _push(hk_r, hv_r, nr, dist_r[t] - p, t)
         if lab_f[t] == stamp and dist_f[t] + dist_r[t] < mu:
@@ -326,11 +333,11 @@ def _bidir(
                     pred_f[v] = a
                     p = 0.0
                     if use_pot:
-                        if pot_st[v] != stamp:
+                        if pot_st[v] != pot_stamp:
                             pot[v] = _pot(
                                 v, lm_from, lm_to, sel, src_nodes, src_off, tgt_nodes, tgt_off
                             )
-                            pot_st[v] = stamp
+                            pot_st[v] = pot_stamp
                         p = pot[v]
                     nf = _push(hk_f, hv_f, nf, nd + p, v)
                     if lab_r[v] == stamp and nd + dist_r[v] < mu:
@@ -356,11 +363,11 @@ def _bidir(
                     pred_r[v] = a
                     p = 0.0
                     if use_pot:
-                        if pot_st[v] != stamp:
+                        if pot_st[v] != pot_stamp:
                             pot[v] = _pot(
                                 v, lm_from, lm_to, sel, src_nodes, src_off, tgt_nodes, tgt_off
                             )
-                            pot_st[v] = stamp
+                            pot_st[v] = pot_stamp
                         p = pot[v]
                     nr = _push(hk_r, hv_r, nr, nd - p, v)
                     if lab_f[v] == stamp and nd + dist_f[v] < mu:
@@ -419,14 +426,29 @@ class _Workspace:
         self.hk_r = np.empty(cap)
         self.hv_r = np.empty(cap, np.int32)
         self.stamp = 0
+        self.pot_stamp = 0
+        self.pot_key: tuple[Any, ...] | None = None
 
     def next_stamp(self) -> int:
         self.stamp += 1
         if self.stamp >= 2**31 - 2:
-            for arr in (self.lab_f, self.lab_r, self.set_f, self.set_r, self.pot_st):
+            for arr in (self.lab_f, self.lab_r, self.set_f, self.set_r):
                 arr[:] = 0
             self.stamp = 1
         return self.stamp
+
+    def potential_stamp(self, key: tuple[Any, ...]) -> int:
+        """The stamp of the cached potentials for ``key`` (landmark arrays, selection,
+        seeds): the previous one when ``key`` is the previous search's, else a new one."""
+        prev = self.pot_key
+        if prev is not None and prev[0] is key[0] and prev[1] is key[1] and prev[2:] == key[2:]:
+            return self.pot_stamp
+        self.pot_stamp += 1
+        if self.pot_stamp >= 2**31 - 2:
+            self.pot_st[:] = 0
+            self.pot_stamp = 1
+        self.pot_key = key
+        return self.pot_stamp
 
 
 _local = threading.local()
@@ -509,6 +531,23 @@ def shortest_path(
         lm_from = lm_to = np.zeros((1, 1))
         sel = np.zeros(0, np.int64)
     rt, ra = reverse_adjacency(g)
+    src_nodes = np.asarray(src_nodes, np.int64)
+    src_off = np.asarray(src_off, np.float64)
+    tgt_nodes = np.asarray(tgt_nodes, np.int64)
+    tgt_off = np.asarray(tgt_off, np.float64)
+    pot_stamp = 0
+    if use_landmarks:
+        pot_stamp = ws.potential_stamp(
+            (
+                lm_from,
+                lm_to,
+                sel.tobytes(),
+                src_nodes.tobytes(),
+                src_off.tobytes(),
+                tgt_nodes.tobytes(),
+                tgt_off.tobytes(),
+            )
+        )
     mu, meet, scans = _bidir(
         g.indptr,
         g.head,
@@ -520,10 +559,10 @@ def shortest_path(
         lm_from,
         lm_to,
         sel,
-        np.asarray(src_nodes, np.int64),
-        np.asarray(src_off, np.float64),
-        np.asarray(tgt_nodes, np.int64),
-        np.asarray(tgt_off, np.float64),
+        src_nodes,
+        src_off,
+        tgt_nodes,
+        tgt_off,
         ws.dist_f,
         ws.dist_r,
         ws.pred_f,
@@ -539,6 +578,7 @@ def shortest_path(
         ws.hk_r,
         ws.hv_r,
         stamp,
+        pot_stamp,
         use_landmarks,
     )
     if meet < 0 or not np.isfinite(mu):
