@@ -282,6 +282,13 @@ def solve_milp(
         fixed_one, free, incumbent, info = _reduced_cost_fixing(
             g, c, i_of, y_of, n, problem.budgets, time_limit_s
         )
+    if "lp_bound" in info:
+        proven = (info["lp_bound"] - info["incumbent"]) / max(abs(info["incumbent"]), 1e-9)
+        if proven <= mip_rel_gap:  # the LP-rounded plan is already within the asked gap
+            plan = _plan(problem, idx[incumbent], "milp", time.perf_counter() - t0,
+                         "optimal within gap (LP bound)", max(0.0, proven))  # fmt: skip
+            plan.solver = {**info, "free_variables": 0}
+            return plan
     left = problem.budgets - np.bincount(y_of[fixed_one], c[fixed_one], minlength=ny)
     done_assets = np.zeros(n, bool)
     done_assets[i_of[fixed_one]] = True

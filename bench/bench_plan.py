@@ -92,6 +92,7 @@ def main() -> None:
     print(
         f"milp (HiGHS): {best.seconds:.2f} s, {best.status}, gap {best.gap}, objective {best.objective:,.1f}"
     )
+    print(f"solver steps: {best.solver}")
     gain_m, gain_w = best.objective - base, wf.objective - base
     print(f"gain over doing nothing: milp {gain_m:,.1f} vs worst-first {gain_w:,.1f} "
           f"({gain_m / gain_w:.3f}x); spend milp {sum(best.spend_by_year) / 1e6:.1f} M, "
@@ -108,6 +109,7 @@ def main() -> None:
             "build_seconds": round(t_build, 3),
             "worst_first_seconds": round(t_wf, 4),
             "status": best.status,
+            "lp_seconds": best.solver.get("lp_seconds"),
             "mip_gap": best.gap,
             "objective": round(best.objective, 3),
             "worst_first_objective": round(wf.objective, 3),
