@@ -1,8 +1,13 @@
 """Snapping a lon/lat point to the nearest edge a vehicle may use.
 
-A cKDTree over edge vertices densified every ``step_m`` metres (in a local metric
-projection) finds candidates; the exact point-to-segment projection then picks the edge
-and the position along it. Coordinates are projected with an equirectangular projection
+A uniform grid of segments (cells of ``cell_m`` metres in a local metric projection,
+each segment filed in every cell its bounding box touches) is searched ring by ring in
+compiled code with the exact point-to-segment projection, until no unseen segment can be
+closer: the result is the exact nearest usable segment. (Hand-written rather than
+scipy's cKDTree over densified vertices, which this replaced: a tree query alone cost
+60+ us per call from Python and could not filter by the vehicle's mask inside the
+query.) The cKDTree over sample points is kept for :meth:`SnapIndex.edges_near`
+(built on first use). Coordinates are projected with an equirectangular projection
 about the network's mean latitude: over a city-sized network its error (< 0.1 %) is far
 below snapping tolerances, and it keeps the hot path free of pyproj calls.
 """
@@ -47,7 +52,7 @@ class Snap:
 class SnapIndex:
     """Spatial index of a graph's edges (build once per graph; see :func:`snap_index`)."""
 
-    def __init__(self, g: CompiledGraph, *, step_m: float = 25.0) -> None:
+    def __init__(self, g: CompiledGraph, *, step_m: float = 25.0, cell_m: float = 100.0) -> None:
         self.lat0 = float(np.mean(g.node_lat)) if g.n_nodes else 0.0
         self.kx = M_PER_DEG * math.cos(math.radians(self.lat0))
         self.ky = M_PER_DEG
@@ -85,9 +90,31 @@ class SnapIndex:
         self.seg_edge = seg_edge
         self.seg_start = seg_start
         self.step_m = step_m
-        self.tree = cKDTree(np.column_stack([px, py]))
+        self._points = (px, py)
+        self._tree: cKDTree | None = None
         self.fwd = g.edge_fwd_arc
         self.bwd = g.edge_bwd_arc
+        # the segment grid
+        self.cell_m = float(cell_m)
+        if len(seg_start):
+            self.gx0 = float(min(x0.min(), x1.min()))
+            self.gy0 = float(min(y0.min(), y1.min()))
+            span_x = float(max(x0.max(), x1.max())) - self.gx0
+            span_y = float(max(y0.max(), y1.max())) - self.gy0
+        else:
+            self.gx0 = self.gy0 = span_x = span_y = 0.0
+        self.nx = int(span_x // self.cell_m) + 1
+        self.ny = int(span_y // self.cell_m) + 1
+        self.cell_ptr, self.cell_seg = _build_grid(
+            x0, y0, x1, y1, self.gx0, self.gy0, self.cell_m, self.nx, self.ny
+        )
+
+    @property
+    def tree(self) -> cKDTree:
+        """cKDTree over the densified sample points (for :meth:`edges_near`)."""
+        if self._tree is None:
+            self._tree = cKDTree(np.column_stack(self._points))
+        return self._tree
 
     def usable(self, edges: np.ndarray, arc_mask: np.ndarray) -> np.ndarray:
         """Bool per edge: at least one direction passable under ``arc_mask``."""
@@ -107,22 +134,29 @@ class SnapIndex:
         """Nearest edge within ``radius_m``; with ``arc_mask`` (per arc) only edges with at
         least one usable direction."""
         qx, qy = lon * self.kx, lat * self.ky
-        n_pts = self.tree.n
-        # 1) a few nearest sample points give a first candidate
-        k = min(16, n_pts)
-        dist, near = self.tree.query([qx, qy], k=k, distance_upper_bound=radius_m + self.step_m)
-        dist, near = np.atleast_1d(dist), np.atleast_1d(near)
-        found = near < n_pts
-        best = self._best(near[found], qx, qy, arc_mask) if found.any() else None
-        # 2) any segment closer than the candidate has a sample point within d + step; when
-        # the k-th sample point is already farther than that, the k points covered them all
-        complete = not found.all() or dist[-1] >= (best[0] if best else radius_m) + self.step_m
-        if not complete:
-            r2 = radius_m if best is None else min(radius_m, best[0])
-            idx = self.tree.query_ball_point([qx, qy], r=r2 + self.step_m)
-            if not idx:
-                return None
-            best = self._best(np.asarray(idx), qx, qy, arc_mask)
+        use_mask = arc_mask is not None
+        d, e, along, px, py = _grid_nearest(
+            self.cell_ptr,
+            self.cell_seg,
+            self.gx0,
+            self.gy0,
+            self.cell_m,
+            self.nx,
+            self.ny,
+            self.seg_edge,
+            self.seg_start,
+            self.x,
+            self.y,
+            self.cum,
+            self.fwd,
+            self.bwd,
+            arc_mask if use_mask else _NO_MASK,
+            use_mask,
+            qx,
+            qy,
+            float(radius_m),
+        )
+        best = None if e < 0 else (d, e, along, px, py)
         if best is None or best[0] > radius_m:
             return None
         d, e, along, px, py = best
@@ -135,30 +169,6 @@ class SnapIndex:
             lon=px / self.kx,
             lat=py / self.ky,
         )
-
-    def _best(
-        self, points: np.ndarray, qx: float, qy: float, arc_mask: np.ndarray | None
-    ) -> tuple[float, int, float, float, float] | None:
-        """Exact nearest (distance, edge, metres along, x, y) among the points' segments."""
-        use_mask = arc_mask is not None
-        d, e, along, px, py = _best_kernel(
-            np.asarray(points, np.int64),
-            self.point_seg,
-            self.seg_edge,
-            self.seg_start,
-            self.x,
-            self.y,
-            self.cum,
-            self.fwd,
-            self.bwd,
-            arc_mask if use_mask else _NO_MASK,
-            use_mask,
-            qx,
-            qy,
-        )
-        if e < 0:
-            return None
-        return d, e, along, px, py
 
     def edges_near(self, lon: float, lat: float, radius_m: float) -> np.ndarray:
         """Edge indices with a sample point within ``radius_m`` (approximate, fast)."""
@@ -192,9 +202,52 @@ _NO_MASK = np.ones(1, np.uint8)
 
 
 @njit(cache=True)
-def _best_kernel(
-    points: np.ndarray,
-    point_seg: np.ndarray,
+def _build_grid(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    gx0: float,
+    gy0: float,
+    cell: float,
+    nx: int,
+    ny: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR cell -> segments; a segment is filed in every cell its bounding box touches."""
+    counts = np.zeros(nx * ny + 1, np.int64)
+    for s in range(x0.shape[0]):
+        ax = int((min(x0[s], x1[s]) - gx0) // cell)
+        bx = int((max(x0[s], x1[s]) - gx0) // cell)
+        ay = int((min(y0[s], y1[s]) - gy0) // cell)
+        by = int((max(y0[s], y1[s]) - gy0) // cell)
+        for cx in range(max(ax, 0), min(bx, nx - 1) + 1):
+            for cy in range(max(ay, 0), min(by, ny - 1) + 1):
+                counts[cx * ny + cy + 1] += 1
+    ptr = np.cumsum(counts)
+    fill = ptr[:-1].copy()
+    out = np.empty(ptr[-1], np.int64)
+    for s in range(x0.shape[0]):
+        ax = int((min(x0[s], x1[s]) - gx0) // cell)
+        bx = int((max(x0[s], x1[s]) - gx0) // cell)
+        ay = int((min(y0[s], y1[s]) - gy0) // cell)
+        by = int((max(y0[s], y1[s]) - gy0) // cell)
+        for cx in range(max(ax, 0), min(bx, nx - 1) + 1):
+            for cy in range(max(ay, 0), min(by, ny - 1) + 1):
+                c = cx * ny + cy
+                out[fill[c]] = s
+                fill[c] += 1
+    return ptr, out
+
+
+@njit(cache=True)
+def _grid_nearest(
+    cell_ptr: np.ndarray,
+    cell_seg: np.ndarray,
+    gx0: float,
+    gy0: float,
+    cell: float,
+    nx: int,
+    ny: int,
     seg_edge: np.ndarray,
     seg_start: np.ndarray,
     x: np.ndarray,
@@ -206,49 +259,79 @@ def _best_kernel(
     use_mask: bool,
     qx: float,
     qy: float,
+    radius: float,
 ) -> tuple[float, int, float, float, float]:
-    """Exact point-to-segment projection over the candidate points' segments.
-
-    The nearest segment wins; ties (a point on a node touches several edges) go to the
-    lowest edge index, then the lowest segment index. Edge -1 when no candidate edge is
-    usable under ``arc_mask``. One compiled loop instead of a dozen small numpy calls
-    (unique, masks, lexsort) per snap: those dominated the snap's cost.
-    """
+    """Exact nearest usable segment within ``radius``: rings of cells around the query
+    cell, until every unseen segment is provably farther than the best one (ties: lowest
+    edge index, then lowest segment index). Edge -1 when none."""
     best_d = np.inf
     best_e = -1
     best_s = -1
     best_along = 0.0
     best_x = 0.0
     best_y = 0.0
-    for k in range(points.shape[0]):
-        sg = point_seg[points[k]]
-        e = seg_edge[sg]
-        if use_mask:
-            f = fwd[e]
-            b = bwd[e]
-            if not ((f >= 0 and arc_mask[f] != 0) or (b >= 0 and arc_mask[b] != 0)):
+    fx = (qx - gx0) / cell
+    fy = (qy - gy0) / cell
+    cx = math.floor(fx)
+    cy = math.floor(fy)
+    # distance from the query to its own cell's border: after rings 0..r, every unseen
+    # segment is at least r * cell + margin away
+    margin = min(fx - cx, cx + 1 - fx, fy - cy, cy + 1 - fy) * cell
+    if cx < 0 or cx >= nx or cy < 0 or cy >= ny:
+        margin = 0.0  # outside the grid: only the ring distance bounds hold
+    r = 0
+    # the grid is searched ring by ring; beyond max_r every cell lies outside it
+    max_r = max(abs(cx) + nx, abs(cy) + ny) + 1
+    while r <= max_r:
+        for ix in range(cx - r, cx + r + 1):
+            if ix < 0 or ix >= nx:
                 continue
-        s = seg_start[sg]
-        x0 = x[s]
-        y0 = y[s]
-        dx = x[s + 1] - x0
-        dy = y[s + 1] - y0
-        l2 = dx * dx + dy * dy
-        t = ((qx - x0) * dx + (qy - y0) * dy) / l2 if l2 > 0 else 0.0
-        if t < 0.0:
-            t = 0.0
-        elif t > 1.0:
-            t = 1.0
-        px = x0 + t * dx
-        py = y0 + t * dy
-        d = math.hypot(px - qx, py - qy)
-        if d < best_d or (d == best_d and (e < best_e or (e == best_e and sg < best_s))):
-            best_d = d
-            best_e = e
-            best_s = sg
-            best_along = cum[s] + t * math.sqrt(l2)
-            best_x = px
-            best_y = py
+            edge_col = ix == cx - r or ix == cx + r
+            step = 1 if edge_col else 2 * r
+            iy = cy - r
+            while iy <= cy + r:
+                if 0 <= iy < ny:
+                    c = ix * ny + iy
+                    for j in range(cell_ptr[c], cell_ptr[c + 1]):
+                        sg = cell_seg[j]
+                        e = seg_edge[sg]
+                        if use_mask:
+                            f = fwd[e]
+                            b = bwd[e]
+                            if not ((f >= 0 and arc_mask[f] != 0) or (b >= 0 and arc_mask[b] != 0)):
+                                continue
+                        s = seg_start[sg]
+                        x0 = x[s]
+                        y0 = y[s]
+                        dx = x[s + 1] - x0
+                        dy = y[s + 1] - y0
+                        l2 = dx * dx + dy * dy
+                        t = ((qx - x0) * dx + (qy - y0) * dy) / l2 if l2 > 0 else 0.0
+                        if t < 0.0:
+                            t = 0.0
+                        elif t > 1.0:
+                            t = 1.0
+                        px = x0 + t * dx
+                        py = y0 + t * dy
+                        d = math.hypot(px - qx, py - qy)
+                        if d < best_d or (
+                            d == best_d and (e < best_e or (e == best_e and sg < best_s))
+                        ):
+                            best_d = d
+                            best_e = e
+                            best_s = sg
+                            best_along = cum[s] + t * math.sqrt(l2)
+                            best_x = px
+                            best_y = py
+                if r == 0:
+                    break
+                iy += step
+        bound = r * cell + margin  # every unseen segment is at least this far
+        if best_d < bound or bound > radius:
+            break
+        r += 1
+    if best_d > radius:
+        return np.inf, -1, 0.0, 0.0, 0.0
     return best_d, best_e, best_along, best_x, best_y
 
 
