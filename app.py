@@ -217,10 +217,12 @@ def render_network(settings: Settings, lang: Lang) -> None:
         corridors = _corridors(url, _data_version())
         tiles = None
         roads: list[dict[str, Any]] = []
-        if summary["edges"] > INLINE_MAX_EDGES:
+        # Big networks come as vector tiles; ``?tiles=1`` forces them (checks, demos).
+        if summary["edges"] > INLINE_MAX_EDGES or st.query_params.get("tiles") == "1":
             tiles = {
                 "url": f"{_api_base(settings)}/tiles/road_edge/{{z}}/{{x}}/{{y}}.pbf",
                 "edge_count": summary["edges"],
+                "worker_url": f"{_api_base(settings)}/tiles/mvt-worker.js",
             }
         else:
             roads = _roads(url, _data_version())
@@ -244,6 +246,7 @@ def render_network(settings: Settings, lang: Lang) -> None:
         corridor_bounds=corridors,
         extent=summary["extent"],
         tile_url=settings.tile_url,
+        worker_url=f"{_api_base(settings)}/tiles/mvt-worker.js",
     )
     _map_and_panel("network", scene, settings, lang)
     # Controls after the map: the sidebar keeps its layout, the map reaches the browser first.

@@ -230,6 +230,9 @@ def background_layer(bounds: tuple[float, float, float, float] | None) -> pdk.La
         get_polygon="polygon",
         get_fill_color=rgba(BACKGROUND),
         pickable=False,
+        # The ground writes no depth, so roads at the same height (vector tiles drawn
+        # through a model matrix in particular) are never hidden under it.
+        parameters={"depthWriteEnabled": False, "depthMask": False},
     )
 
 
@@ -238,6 +241,7 @@ def basemap_layers(
     water: list[dict[str, Any]] | None = None,
     landuse: list[dict[str, Any]] | None = None,
     tile_url: str | None = None,
+    worker_url: str | None = None,
 ) -> list[pdk.Layer]:
     """Optional land-use and water polygons from our own data, or a configured tile layer.
 
@@ -255,6 +259,7 @@ def basemap_layers(
                 get_line_color=[90, 100, 120, 255],
                 line_width_min_pixels=1,
                 pickable=False,
+                load_options=mvt_load_options(worker_url),
             )
         )
     if landuse:
@@ -301,6 +306,14 @@ class CompactDeck(pdk.Deck):  # type: ignore[misc]
         return json.dumps(
             self, default=default_serialize, separators=(",", ":"), ensure_ascii=False
         )
+
+
+def mvt_load_options(worker_url: str | None) -> dict[str, Any] | None:
+    """loaders.gl options pointing the MVT worker at a local copy (offline); None keeps
+    loaders.gl's default, which fetches the worker from unpkg.com."""
+    if not worker_url:
+        return None
+    return {"mvt": {"workerUrl": worker_url}}
 
 
 def make_deck(

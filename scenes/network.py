@@ -45,6 +45,7 @@ from scenes._common import (
     legend_condition,
     make_deck,
     mvt_color_expression,
+    mvt_load_options,
     rgba,
 )
 from scenes.i18n import Lang, name_of, t
@@ -141,8 +142,12 @@ def road_layer(
     )
 
 
-def road_tiles_layer(url: str, *, color_by: ColorBy, layer_id: str = "roads") -> pdk.Layer:
-    """Roads as Mapbox Vector Tiles from ``/tiles/road_edge/{z}/{x}/{y}.pbf``."""
+def road_tiles_layer(
+    url: str, *, color_by: ColorBy, worker_url: str | None = None, layer_id: str = "roads"
+) -> pdk.Layer:
+    """Roads as Mapbox Vector Tiles from ``/tiles/road_edge/{z}/{x}/{y}.pbf``, parsed by the
+    loaders.gl worker at ``worker_url`` (the API serves one at ``/tiles/mvt-worker.js``;
+    without it deck.gl would fetch the worker from a CDN)."""
     if color_by == "condition":
         palette = {k: v for k, v in CONDITION_COLORS.items() if k}
         color = mvt_color_expression("cond_class", palette, CONDITION_COLORS[0])
@@ -159,6 +164,7 @@ def road_tiles_layer(url: str, *, color_by: ColorBy, layer_id: str = "roads") ->
         min_zoom=0,
         max_zoom=15,
         pickable=False,
+        load_options=mvt_load_options(worker_url),
         update_triggers={"getLineColor": [color_by]},
     )
 
@@ -287,6 +293,7 @@ def build(
     landuse: list[dict[str, Any]] | None = None,
     tile_url: str | None = None,
     vertical_scale: float | None = None,
+    worker_url: str | None = None,
 ) -> Scene:
     """The network overview scene.
 
@@ -300,7 +307,8 @@ def build(
         ``"class"`` (road class; structures by kind), ``"condition"`` (class 1–5) or
         ``"limit"`` (structures by height-limit band).
     tiles:
-        When given, roads come from this vector-tile URL instead of ``roads``.
+        When given (``{"url", "edge_count", "worker_url"}``), roads come from this
+        vector-tile URL instead of ``roads``; ``worker_url`` is the local MVT worker.
     camera:
         The view to open with (kept by the shell between reruns); default: overview.
     extent:
@@ -308,15 +316,20 @@ def build(
     vertical_scale:
         Clearance-column exaggeration; default from the opening camera's zoom
         (:func:`column_scale`).
+    worker_url:
+        The local loaders.gl MVT worker for a ``tile_url`` basemap.
     """
     if extent is None:
         extent = bounds_of(p for r in roads for p in r["path"])
     cams = cameras(overview_bounds=extent, corridor_bounds=corridor_bounds)
     layers: list[pdk.Layer] = [background_layer(extent)]
-    layers += basemap_layers(water=water, landuse=landuse, tile_url=tile_url)
+    worker_url = (tiles or {}).get("worker_url") or worker_url
+    layers += basemap_layers(water=water, landuse=landuse, tile_url=tile_url, worker_url=worker_url)
     notes: list[str] = []
     if tiles:
-        layers.append(road_tiles_layer(tiles["url"], color_by=color_by))
+        layers.append(
+            road_tiles_layer(tiles["url"], color_by=color_by, worker_url=tiles.get("worker_url"))
+        )
         notes.append(t("tiles_note", lang, n=f"{tiles.get('edge_count', 0):,}"))
     else:
         layers.append(road_layer(roads, color_by=color_by, lang=lang))

@@ -194,3 +194,22 @@ def test_columns_stay_readable_when_zoomed_out() -> None:
     assert col["data"][0]["elevation"] == pytest.approx(3.8 * far_scale)
     assert col["radius"] == pytest.approx(far_radius)
     assert f"×{far_scale:g}" in scene.legend[-1].label
+
+
+def test_mvt_worker_is_served_locally(client: Any) -> None:
+    r = client.get("/tiles/mvt-worker.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert len(r.content) > 50_000 and b"mvt" in r.content
+    scene = network.build(
+        roads=[],
+        structures=[],
+        extent=(117.0, 38.8, 117.7, 39.5),
+        tiles={
+            "url": "http://127.0.0.1:8000/tiles/road_edge/{z}/{x}/{y}.pbf",
+            "edge_count": 1,
+            "worker_url": "http://127.0.0.1:8000/tiles/mvt-worker.js",
+        },
+    )
+    assert _layers(scene)["roads"]["loadOptions"] == {
+        "mvt": {"workerUrl": "http://127.0.0.1:8000/tiles/mvt-worker.js"}
+    }

@@ -301,3 +301,29 @@ def test_engineer_actions_need_login_and_write_through_the_services(
         engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_network_roads_as_vector_tiles_from_the_api(driver: Any, servers: tb.Servers) -> None:
+    """``?tiles=1`` draws the roads from /tiles/road_edge (PostGIS ST_AsMVT) as big networks
+    do; the expressways still show in their class colour."""
+    tb.requested_urls(driver)  # drop earlier entries
+    _, px = _open(driver, servers, "scene=network&lang=en&tiles=1&view=117.45,39.07,11")
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline
+        and tb.color_fraction(px, CLASS_COLORS["motorway"], tol=40) < 0.0005
+    ):
+        time.sleep(0.5)
+        px = tb.canvas_pixels(tb.wait_canvas(driver))
+    tb.save(px, "network_vector_tiles")
+    tiles = [u for u in tb.requested_urls(driver) if "/tiles/road_edge/" in u]
+    assert tiles and all(u.startswith(servers.api_url) for u in tiles)
+    assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=40) > 0.0005
+    assert "vector tiles" in _page_text(driver)
+    # Nothing (workers included) tried to reach beyond loopback.
+    remote = [
+        e["message"]
+        for e in driver.get_log("browser")
+        if "Failed to load" in e["message"] or "unpkg" in e["message"]
+    ]
+    assert not remote, remote[:2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
+
 from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,18 @@ from twin.services import twin_view
 router = APIRouter(tags=["tiles"])
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+MVT_WORKER = FilePath(__file__).resolve().parent.parent / "static" / "mvt-worker.js"
+
+
+@router.get("/tiles/mvt-worker.js", response_class=Response, include_in_schema=False)
+def mvt_worker() -> Response:
+    """loaders.gl's MVT parsing worker (vendored, see ``twin/api/static/README.md``), so the
+    twin's MVTLayer does not fetch it from a CDN."""
+    return Response(
+        content=MVT_WORKER.read_bytes(),
+        media_type="text/javascript",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get(
