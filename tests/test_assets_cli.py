@@ -133,3 +133,52 @@ def test_cli_import_reports_lines_and_writes_nothing(cli: CliRunner, tmp_path: P
     )
     r = cli.invoke(app, ["inspections", "import", str(bad)])
     assert r.exit_code == 0 and "imported 2" in r.output
+
+
+def test_cli_generate_history_forecast_and_plan(cli: CliRunner, tmp_path: Path) -> None:
+    for i in range(6):
+        r = cli.invoke(
+            app,
+            [
+                "assets",
+                "create",
+                "--external-id",
+                f"CLI-H{i}",
+                "--kind",
+                "bridge",
+                "--wkt",
+                f"LINESTRING(117.{i} 39.0, 117.{i}01 39.0)",
+                "--built-on",
+                f"{1990 + i}-01-01",
+            ],
+        )
+        assert r.exit_code == 0, r.output
+    r = cli.invoke(app, ["assets", "generate-history", "--seed", "5", "--years", "11"])
+    assert r.exit_code == 0 and "synthetic history" in r.output and "of 6 bridges" in r.output
+    png = tmp_path / "f.png"
+    r = cli.invoke(
+        app, ["plan", "forecast", "--kind", "bridge", "--years", "15", "--png", str(png)]
+    )
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    r = cli.invoke(
+        app,
+        [
+            "plan",
+            "run",
+            "--name",
+            "cli",
+            "--budget-cny",
+            "2e6",
+            "--budget-cny",
+            "2e6",
+            "--gap",
+            "0",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["result"]["assets"] == 6 and out["result"]["milp"]["status"].startswith("optimal")
+    r = cli.invoke(app, ["plan", "run", "--name", "bad", "--budget-cny", "-1"])
+    assert r.exit_code == 2 and "budget" in r.output
