@@ -168,3 +168,27 @@ def test_exports_csv_and_excel(client: TestClient) -> None:
     assert rows[0][:3] == ("id", "asset_id", "external_id")
     assert rows[1][2] == "API-BR-1"
     assert client.get("/assets/export", params={"format": "pdf"}).status_code == 422
+
+
+def test_wrongly_shaped_scores_are_422_not_500(client: TestClient) -> None:
+    a = _create(client)
+    t = client.post("/assets", json={"external_id": "PV-1", "kind": "pavement_section", "lon": 117.0, "lat": 39.0},
+                    headers=H).json()  # fmt: skip
+    cases = [
+        (a["id"], {"parts": {"piers": [None], "main_girders": [90], "pavement": [90]}}),
+        (a["id"], {"parts": ["piers"]}),
+        (a["id"], {"items": {"lining": 2}}),
+        (t["id"], {"pqi": ["PCI", 80], "sci": 90, "tci": 90}),
+        (t["id"], {"pqi": {"PCI": 80}, "sci": 90, "tci": 90, "bridge_classes": ["x"]}),
+        (t["id"], {"pqi": {"PCI": 80}, "sci": "ninety", "tci": 90}),
+    ]
+    for aid, scores in cases:
+        r = client.post(
+            f"/assets/{aid}/inspections",
+            json={"inspected_on": "2024-01-01", "component_scores": scores},
+        )
+        assert r.status_code == 422, (scores, r.status_code, r.text)
+        assert "component_scores" in r.json()["message"]
+    ok = client.post(f"/assets/{t['id']}/inspections", json={"inspected_on": "2024-01-01", "component_scores":
+                     {"pqi": {"PCI": 92, "RQI": 90}, "sci": 95, "tci": 90, "bridge_classes": [2]}})  # fmt: skip
+    assert ok.status_code == 201 and ok.json()["grade"] in ("excellent", "good")

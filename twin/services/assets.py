@@ -371,6 +371,16 @@ def grade(kind: str, component_scores: Mapping[str, Any]) -> dict[str, Any]:
         return _generic_grade(component_scores)
     except GradingError as exc:
         raise input_error(exc) from None
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+    ) as exc:  # wrong JSON shapes, e.g. a list for an object
+        raise InputError(
+            f"component_scores has the wrong shape for a {kind}: {exc}",
+            hint="see docs/assets.md for the JSON each asset kind takes",
+            details={"field": "component_scores"},
+        ) from None
 
 
 def _generic_grade(cs: Mapping[str, Any]) -> dict[str, Any]:
