@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import gc
 import math
+import os
 import statistics
 import time
 from typing import Any
@@ -38,6 +39,7 @@ from _common import ROOT, cpu_info, emit, percentile
 BENCH_DB = "roadtwin_bench"
 EDGES = 100_000
 SEED = 1
+REPEATS = 7
 
 
 def _settings() -> Any:
@@ -135,25 +137,31 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         with contextlib.suppress(NoRouteError):
             check_route(g, truck, xy(i), xy(j))
 
-    def ours(explain: bool) -> tuple[list[float], list[float]]:
-        times, costs = [], []
+    def ours(explain: bool) -> tuple[list[float], list[float], list[float]]:
+        """Wall and CPU seconds per pair (CPU: ``time.process_time``, which a loaded
+        machine inflates far less than wall time), and the costs."""
+        times, cpu, costs = [], [], []
         opts = RouteOptions(explain=explain)
         for i, j in pairs:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             try:
                 c = check_route(g, truck, xy(i), xy(j), opts).route.cost
             except NoRouteError:
                 c = math.inf
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             costs.append(c)
-        return times, costs
+        return times, cpu, costs
 
     # medians of repeated runs per pair
-    reps = [ours(True) for _ in range(5)]
+    reps = [ours(True) for _ in range(REPEATS)]
     t_full = [statistics.median(r[0][k] for r in reps) for k in range(pairs_n)]
-    costs = reps[0][1]
-    reps = [ours(False) for _ in range(5)]
+    c_full = [statistics.median(r[1][k] for r in reps) for k in range(pairs_n)]
+    costs = reps[0][2]
+    reps = [ours(False) for _ in range(REPEATS)]
     t_search = [statistics.median(r[0][k] for r in reps) for k in range(pairs_n)]
+    c_search = [statistics.median(r[1][k] for r in reps) for k in range(pairs_n)]
 
     # pgRouting, one call per pair with the per-vehicle SQL filter
     edges_sql = routing.pgrouting_edges_sql(truck)
@@ -172,22 +180,26 @@ def run_main(pairs_n: int) -> dict[str, Any]:
 
     # networkx on the filtered graph
     G = _nx_graph(g, mask)
-    t_nx, c_nx = [], []
+    t_nx, cost_nx, c_nx = [], [], []
     for i, j in pairs:
+        c0 = time.process_time()
         t0 = time.perf_counter()
         try:
             c = nx.bidirectional_dijkstra(G, i, j, weight="weight")[0] if i != j else 0.0
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             c = math.inf
         t_nx.append(time.perf_counter() - t0)
-        c_nx.append(float(c))
+        c_nx.append(time.process_time() - c0)
+        cost_nx.append(float(c))
 
     def same(a: float, b: float) -> bool:
         return (math.isinf(a) and math.isinf(b)) or abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
     eq_pgr = all(same(a, b) for a, b in zip(costs, c_pgr, strict=True))
-    eq_nx = all(same(a, b) for a, b in zip(costs, c_nx, strict=True))
-    bad = [(k, costs[k], c_pgr[k], c_nx[k]) for k in range(pairs_n) if not same(costs[k], c_pgr[k])]
+    eq_nx = all(same(a, b) for a, b in zip(costs, cost_nx, strict=True))
+    bad = [
+        (k, costs[k], c_pgr[k], cost_nx[k]) for k in range(pairs_n) if not same(costs[k], c_pgr[k])
+    ]
     if bad:
         print("cost mismatches (ours, pgrouting, networkx):", bad[:5])
 
@@ -205,20 +217,28 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         "vehicle": truck.name,
         "p50_ms": round(p50, 3),
         "p99_ms": round(percentile(t_full, 99) * 1e3, 3),
+        "cpu_p50_ms": round(percentile(c_full, 50) * 1e3, 3),
+        "cpu_p99_ms": round(percentile(c_full, 99) * 1e3, 3),
+        "cpu_mean_ms": round(statistics.fmean(c_full) * 1e3, 3),
         "search_p50_ms": round(percentile(t_search, 50) * 1e3, 3),
         "search_p99_ms": round(percentile(t_search, 99) * 1e3, 3),
+        "search_cpu_p50_ms": round(percentile(c_search, 50) * 1e3, 3),
         "pgrouting_p50_ms": round(percentile(t_pgr, 50) * 1e3, 2),
         "networkx_p50_ms": round(percentile(t_nx, 50) * 1e3, 2),
         "x_pgrouting": round(percentile(t_pgr, 50) * 1e3 / p50, 1),
         "x_networkx": round(percentile(t_nx, 50) * 1e3 / p50, 1),
+        "networkx_cpu_p50_ms": round(percentile(c_nx, 50) * 1e3, 2),
+        "x_networkx_cpu": round(percentile(c_nx, 50) / percentile(c_full, 50), 1),
         "costs_equal": bool(eq_pgr and eq_nx and eq_1000),
         "costs_equal_pgrouting_random_vehicles": n_1000,
         "compile_s": round(compile_s, 2),
         **lookups,
         "machine": cpu_info(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(
-        f"\nroute check p50 {fig['p50_ms']} ms (p99 {fig['p99_ms']}), search only p50 "
+        f"\nroute check p50 {fig['p50_ms']} ms (p99 {fig['p99_ms']}; CPU p50 "
+        f"{fig['cpu_p50_ms']} ms, mean {fig['cpu_mean_ms']} ms), search only p50 "
         f"{fig['search_p50_ms']} ms | pgRouting p50 {fig['pgrouting_p50_ms']} ms "
         f"(x{fig['x_pgrouting']}) | networkx p50 {fig['networkx_p50_ms']} ms (x{fig['x_networkx']})"
         f" | costs equal: {fig['costs_equal']} ({n_1000} random-vehicle pairs vs pgRouting)"
@@ -331,13 +351,15 @@ def run_million(pairs_n: int) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     pairs = [tuple(int(x) for x in rng.integers(g.n_nodes, size=2)) for _ in range(pairs_n)]
     xy = lambda i: (float(g.node_lon[i]), float(g.node_lat[i]))  # noqa: E731
-    times = []
+    times, cpu = [], []
     for k, (i, j) in enumerate(pairs):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         with contextlib.suppress(NoRouteError):
             check_route(g, truck, xy(i), xy(j))
         if k >= 3:  # first calls build the snap index
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     fig = {
         "m_edges": g.n_edges,
         "m_generate_s": round(gen_s, 1),
@@ -346,6 +368,7 @@ def run_million(pairs_n: int) -> dict[str, Any]:
         "m_rss_mb": round(proc.memory_info().rss / 2**20),
         "m_p50_ms": round(percentile(times, 50) * 1e3, 2),
         "m_p99_ms": round(percentile(times, 99) * 1e3, 2),
+        "m_cpu_p50_ms": round(percentile(cpu, 50) * 1e3, 2),
     }
     print(f"1M network: {fig}")
     return fig

@@ -14,6 +14,7 @@ closures) and :func:`check_route`'s ``graph`` argument, which may be a modified 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -176,7 +177,7 @@ class RouteCheck:
     def to_dict(self, g: CompiledGraph, *, geometry: bool = True) -> dict[str, Any]:
         """JSON-ready answer (lengths m, times s, limits cm/kg)."""
         out: dict[str, Any] = {
-            "vehicle": self.vehicle.to_dict(),
+            "vehicle": _vehicle_dict(self.vehicle),
             "origin": _snap_dict(self.origin),
             "destination": _snap_dict(self.destination),
             "route": path_dict(g, self.route, geometry=geometry),
@@ -196,6 +197,16 @@ class RouteCheck:
                 "geometry": path_geometry(g, self.unrestricted) if geometry else None,
             }
         return out
+
+
+def _vehicle_dict(v: VehicleProfile) -> dict[str, Any]:
+    """The vehicle's JSON form (a copy; ``dataclasses.asdict`` was a tenth of a check)."""
+    return dict(_vehicle_dict_cached(v))
+
+
+@functools.lru_cache(maxsize=256)
+def _vehicle_dict_cached(v: VehicleProfile) -> dict[str, Any]:
+    return v.to_dict()
 
 
 def _snap_dict(s: Snap) -> dict[str, Any]:
