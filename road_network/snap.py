@@ -135,6 +135,7 @@ class SnapIndex:
         least one usable direction."""
         qx, qy = lon * self.kx, lat * self.ky
         use_mask = arc_mask is not None
+        mask = _NO_MASK if arc_mask is None else arc_mask
         d, e, along, px, py = _grid_nearest(
             self.cell_ptr,
             self.cell_seg,
@@ -150,7 +151,7 @@ class SnapIndex:
             self.cum,
             self.fwd,
             self.bwd,
-            arc_mask if use_mask else _NO_MASK,
+            mask,
             use_mask,
             qx,
             qy,
