@@ -314,7 +314,7 @@ def render_inspector(selected: dict[str, Any] | None, settings: Settings, lang: 
 def _edge_card(obj: dict[str, Any], lang: Lang) -> None:
     st.markdown(f"### {t('road', lang)} #{obj.get('id', '?')}")
     label = str(obj.get("label") or "")
-    st.markdown(label.replace("<br/>", "  \n"))
+    st.markdown(label.replace("\n", "  \n"))
 
 
 def _limits_table(limits: list[dict[str, Any]], lang: Lang) -> None:
@@ -423,7 +423,7 @@ def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> Non
         return
     import pydeck as pdk
 
-    from scenes._common import make_deck
+    from scenes._common import literal, make_deck
 
     for m in models:
         st.caption(f"{m['file_name']} · {m['ifc_schema']} · {m['element_count']} elements")
@@ -456,7 +456,7 @@ def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> Non
                 "ScenegraphLayer",
                 id=f"bim-{m['id']}",
                 data=[{"position": d["position"]}],
-                scenegraph=uri,
+                scenegraph=literal(uri),
                 get_position="position",
                 get_orientation=d["orientation"],
                 size_scale=d.get("size_scale", 1.0),
@@ -801,7 +801,7 @@ def _feature_card(selected: dict[str, Any] | None, settings: Settings, lang: Lan
     if selected and (selected.get("object") or {}).get("asset_id") is None and selected["object"]:
         obj = selected["object"]
         st.subheader(t("selected", lang))
-        st.markdown(str(obj.get("label") or obj.get("code") or "").replace("<br/>", "  \n"))
+        st.markdown(str(obj.get("label") or obj.get("code") or "").replace("\n", "  \n"))
         props = {
             k: v
             for k, v in obj.items()

@@ -129,6 +129,10 @@ def main() -> None:
                     pan["fps"] / max(out["pan_trivial_fps"], 1e-9), 3
                 )
                 out["tiles_requested"] = len(tiles)
+                # Zoomed out to 11.5 the tiles carry the main classes only (thinned by class).
+                view_out = f"{centre[0]:.4f},{centre[1]:.4f},11.5"
+                pan_out = pan_fps(driver, f"{srv.app_url}/?scene=network&lang=en&view={view_out}")
+                out["pan_grid_z11_5_fps"] = round(pan_out["fps"], 1)
                 out["grid_total_s"] = round(time.perf_counter() - t0, 1)
     finally:
         driver.quit()

@@ -210,25 +210,49 @@ def camera_for_bounds(
     return Camera(key=key, longitude=lon, latitude=lat, zoom=zoom, pitch=pitch)
 
 
+def literal(value: str) -> str:
+    """``value`` quoted so pydeck passes it as a string, not as an ``@@=`` accessor
+    expression (pydeck turns every plain string property into an expression)."""
+    if "'" in value:
+        raise ValueError(f"cannot quote a string that contains ': {value[:40]}")
+    return f"'{value}'"
+
+
+def solid_png_data_uri(color: RGB) -> str:
+    """A 1 x 1 PNG of ``color`` as a data URI (written with zlib: no image library needed
+    for one pixel)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(bytes([0, *color]))
+    png = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 def background_layer(bounds: tuple[float, float, float, float] | None) -> pdk.Layer:
-    """A dark land polygon under everything (the offline basemap's ground)."""
+    """A dark ground under everything (the offline basemap's land).
+
+    A BitmapLayer rather than a polygon: Streamlit dims every fill-colour layer when an
+    object is selected, which would turn the whole ground grey.
+    """
     if bounds is None:
         bounds = (116.7, 38.5, 118.1, 40.3)  # Tianjin municipality
     min_lon, min_lat, max_lon, max_lat = bounds
     pad_x = max((max_lon - min_lon) * 2.0, 0.5)
     pad_y = max((max_lat - min_lat) * 2.0, 0.5)
-    ring = [
-        [min_lon - pad_x, min_lat - pad_y],
-        [max_lon + pad_x, min_lat - pad_y],
-        [max_lon + pad_x, max_lat + pad_y],
-        [min_lon - pad_x, max_lat + pad_y],
-    ]
     return pdk.Layer(
-        "SolidPolygonLayer",
+        "BitmapLayer",
         id="ground",
-        data=[{"polygon": ring}],
-        get_polygon="polygon",
-        get_fill_color=rgba(BACKGROUND),
+        image=literal(solid_png_data_uri(BACKGROUND)),
+        bounds=[min_lon - pad_x, min_lat - pad_y, max_lon + pad_x, max_lat + pad_y],
         pickable=False,
         # The ground writes no depth, so roads at the same height (vector tiles drawn
         # through a model matrix in particular) are never hidden under it.

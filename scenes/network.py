@@ -339,7 +339,7 @@ def build(
     auto_scale, radius_m = column_scale(zoom)
     vertical_scale = vertical_scale or auto_scale
     layers += structure_layers(rows, vertical_scale=vertical_scale, column_radius_m=radius_m)
-    deck = make_deck(layers, view, tooltip={"html": "{label}"})
+    deck = make_deck(layers, view, tooltip={"text": "{label}"})
     title, legend = legend_for(color_by, lang, vertical_scale=vertical_scale)
     return Scene(
         deck=deck,
@@ -379,11 +379,11 @@ def _road_label(r: dict[str, Any], lang: Lang) -> str:
         lim.append(f"{t('weight_limit_t', lang)}: {r['max_weight_kg'] / 1000:.1f}")
     if r.get("cond_class"):
         lim.append(f"{t('condition_class', lang)}: {r['cond_class']}")
-    return "<br/>".join([text, *lim])
+    return "\n".join([text, *lim])
 
 
 def _structure_label(s: dict[str, Any], lang: Lang) -> str:
-    lines = [f"<b>{name_of(s, lang)}</b> ({t(s.get('kind') or 'bridge', lang)})"]
+    lines = [f"{name_of(s, lang)} ({t(s.get('kind') or 'bridge', lang)})"]
     if s.get("road_code"):
         stake = f" {s['stake']}" if s.get("stake") else ""
         lines.append(f"{s['road_code']}{stake}")
@@ -393,4 +393,4 @@ def _structure_label(s: dict[str, Any], lang: Lang) -> str:
         lines.append(f"{t('weight_limit_t', lang)}: {s['weight_kg'] / 1000:.1f}")
     if s.get("cond_class"):
         lines.append(f"{t('condition_class', lang)}: {s['cond_class']}")
-    return "<br/>".join(lines)
+    return "\n".join(lines)

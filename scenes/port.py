@@ -163,7 +163,7 @@ def build_port(
         LegendItem(t("port_corridor", lang), CLASS_COLORS["primary"]),
     ]
     return Scene(
-        deck=make_deck(layers, camera or cam, tooltip={"html": "{label}"}),
+        deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_port", lang),
         legend=legend,
         cameras=[cam],

@@ -212,7 +212,7 @@ def build(
         if fb
         else [Camera("route", 117.4, 39.1, 9.0, 0.0)]
     )
-    deck = make_deck(layers, camera or cams[0], tooltip={"html": "{label}"})
+    deck = make_deck(layers, camera or cams[0], tooltip={"text": "{label}"})
     legend = [
         LegendItem(t("legal_route", lang), LEGAL),
         LegendItem(t("direct_route", lang), BLOCKED),

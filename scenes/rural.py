@@ -65,7 +65,7 @@ def build_rural(
                 **v,
                 "color": rgba(color),
                 "radius": 60 + 4 * math.sqrt(v.get("population") or 100),
-                "label": f"{name_of(v, lang)}<br/>{t('population', lang)}: {v.get('population') or '?'}<br/>{state}",
+                "label": f"{name_of(v, lang)}\n{t('population', lang)}: {v.get('population') or '?'}\n{state}",
                 "state": state,
             }
         )
@@ -96,7 +96,7 @@ def build_rural(
         LegendItem(t("village", lang) + " · " + t("unreachable", lang), UNREACHABLE, "circle"),
     ]
     return Scene(
-        deck=make_deck(layers, camera or cam, tooltip={"html": "{label}"}),
+        deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_rural", lang),
         legend=legend,
         cameras=[cam],

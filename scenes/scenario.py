@@ -40,6 +40,7 @@ from scenes._common import (
     background_layer,
     bounds_of,
     camera_for_bounds,
+    literal,
     make_deck,
     rgba,
 )
@@ -132,7 +133,7 @@ def build(
             pdk.Layer(
                 "BitmapLayer",
                 id="flood",
-                image=flood["image"],
+                image=literal(flood["image"]),
                 bounds=[w, s, e, n],
                 opacity=0.75,
                 pickable=False,
@@ -263,7 +264,7 @@ def build(
             )
         )
     return Scene(
-        deck=make_deck(layers, camera or cam, tooltip={"html": "{label}"}),
+        deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=f"{t('scenario', lang)}: {t(side, lang)}",
         legend=legend,
         cameras=[cam],

@@ -116,8 +116,8 @@ def build_v2x(
             **u,
             "color": rgba(RSU_ONLINE if u.get("status") == "online" else RSU_OFFLINE),
             "fill": rgba(RSU_ONLINE if u.get("status") == "online" else RSU_OFFLINE, 45),
-            "label": f"{u['code']} · {u.get('road_code') or ''} {u.get('stake') or ''}<br/>"
-            f"{t('range_m', lang)}: {u['range_m']:.0f} · {u.get('status')}<br/>{', '.join(u.get('message_sets') or [])}",
+            "label": f"{u['code']} · {u.get('road_code') or ''} {u.get('stake') or ''}\n"
+            f"{t('range_m', lang)}: {u['range_m']:.0f} · {u.get('status')}\n{', '.join(u.get('message_sets') or [])}",
         }
         for u in units
     ]
@@ -179,7 +179,7 @@ def build_v2x(
                 "height": 64,
                 "anchorY": 64,
             },
-            "label": f"RSI · {m.get('event_type')} · {m.get('period_ms')} ms<br/>{m.get('payload')}",
+            "label": f"RSI · {m.get('event_type')} · {m.get('period_ms')} ms\n{m.get('payload')}",
         }
         for m in messages
     ]
@@ -214,7 +214,7 @@ def build_v2x(
         ],
     ]
     return Scene(
-        deck=make_deck(layers, camera or cam, tooltip={"html": "{label}"}),
+        deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_v2x", lang),
         legend=legend,
         cameras=[cam],

@@ -183,6 +183,22 @@ def test_scenario_scene_before_after(
         p["color"] == rgba(scenario.ROUTE_BEFORE) for p in _layers(before)["trips_before"]["data"]
     )
     assert [r["Status"] for r in after.tables["trips"]].count("cut_off") == len(cut)
+    flooded = scenario.build(
+        {
+            **result,
+            "flood": {
+                "image": "data:image/png;base64,AAAA",
+                "bounds": [117.0, 38.9, 117.2, 39.0],
+                "max_depth_m": 1.2,
+            },
+        },
+        side="after",
+        roads=roads,
+        lang="en",
+    )
+    assert (
+        _layers(flooded)["flood"]["image"] == "data:image/png;base64,AAAA"
+    )  # not an @@= expression
     # A partial result (still running, or from another tool) still draws.
     partial = scenario.build({"scenario": "x"}, side="after", roads=roads, lang="zh")
     assert "villages_after" in _layers(partial)

@@ -148,6 +148,13 @@ def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Ser
     assert "3.80 m" in text  # the height limit, with its unit
     shot = tb.canvas_pixels(tb.wait_canvas(driver))
     tb.save(shot, "network_selected_underpass")
+    # The rerun that the click caused kept the camera: the (now highlighted) column is
+    # still under the centre, and the ground stays dark (not dimmed by the selection).
+    h, w = shot.shape[:2]
+    centre = shot[h // 2 - 3 : h // 2 + 4, w // 2 - 3 : w // 2 + 4].reshape(-1, 3).mean(axis=0)
+    aside = shot[h // 2 - 3 : h // 2 + 4, w // 2 - 153 : w // 2 - 146].reshape(-1, 3).mean(axis=0)
+    assert np.abs(centre - aside).max() > 30, f"view moved after the rerun: {centre} vs {aside}"
+    assert tb.color_fraction(shot, BACKGROUND, tol=6) > 0.5
 
 
 def test_route_check_scene_shows_legal_and_blocked_routes(driver: Any, servers: tb.Servers) -> None:
