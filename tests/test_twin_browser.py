@@ -305,6 +305,14 @@ def test_engineer_actions_need_login_and_write_through_the_services(
                 {"a": demo_ids["underpass_id"]},
             ).scalar()
             assert title == "清理排水 / clear the drains"
+        # The class-4 bridge: inspection history chart and Markov forecast render.
+        at.session_state["selected"] = {
+            "network": {"layer": "structures", "object": {"asset_id": demo_ids["bridge_id"]}}
+        }
+        at.run()
+        assert not at.exception, at.exception
+        assert any("Markov" in c.value for c in at.caption)
+        assert any("Haihe Bridge No. 2" in m.value for m in at.markdown)
         engine.dispose()
     finally:
         get_settings.cache_clear()
