@@ -9,35 +9,35 @@ from fastapi import FastAPI
 
 from twin import db as dbm
 from twin.api import errors
-from twin.api.routers import assets as assets_router
-from twin.api.routers import health
-from twin.api.routers import work_orders as work_orders_router
+from twin.api.routers import (
+    assets,
+    bim,
+    health,
+    limits,
+    plans,
+    rasters,
+    roads,
+    route,
+    scenarios,
+    tiles,
+    work_orders,
+)
 from twin.settings import Settings, get_settings
 
-ROUTERS = [health.router]
-ROUTERS += [assets_router.router, work_orders_router.router]
-from twin.api.routers import plans as plans_router  # noqa: E402
-
-ROUTERS += [plans_router.router]
-from twin.api.routers import bim as bim_router  # noqa: E402
-
-ROUTERS += [bim_router.router]
-from twin.api.routers import tiles as tiles_router  # noqa: E402
-
-ROUTERS += [tiles_router.router]
-from twin.api.routers import scenarios as scenarios_router  # noqa: E402
-
-ROUTERS += [scenarios_router.router]
-from twin.api.routers import limits as limits_router  # noqa: E402
-from twin.api.routers import route as route_router  # noqa: E402
-
-ROUTERS += [route_router.router, limits_router.router]
-from twin.api.routers import rasters as rasters_router  # noqa: E402
-
-ROUTERS += [rasters_router.router]
-from twin.api.routers import roads as roads_router  # noqa: E402
-
-ROUTERS += [roads_router.router]
+#: Every resource's router, one module each.
+ROUTERS = [
+    health.router,
+    route.router,
+    limits.router,
+    scenarios.router,
+    assets.router,
+    work_orders.router,
+    plans.router,
+    bim.router,
+    roads.router,
+    rasters.router,
+    tiles.router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
