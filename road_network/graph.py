@@ -39,7 +39,8 @@ FLAG_HGV_NO = 1
 FLAG_HAZMAT_NO = 2
 FLAG_CLOSED = 4
 
-SNAPSHOT_FORMAT = 1
+#: 2: landmarks over every arc, closed ones included (format 1 left closed arcs out).
+SNAPSHOT_FORMAT = 2
 METRICS = ("time", "distance")
 
 

@@ -517,6 +517,23 @@ def check_routes(
     return out
 
 
+def _direct_mask(g: CompiledGraph, extra: np.ndarray | None) -> np.ndarray:
+    """Arcs the direct (comparison) route may use: all but those the request avoids.
+
+    Closed structures stay in, so that a closure on the direct way is named among the
+    blockers like a limit is (the legal route never uses them).
+    """
+    base = g.cache.get("direct")
+    if base is None:
+        base = np.ones(g.n_arcs, np.uint8)
+        g.cache["direct"] = base
+    if extra is None:
+        return base  # type: ignore[no-any-return]
+    out = base.copy()
+    out[np.asarray(extra, bool)] = 0
+    return out
+
+
 def _check(
     g: CompiledGraph,
     vehicle: VehicleProfile,
@@ -530,6 +547,7 @@ def _check(
         g, vehicle, unknown=options.unknown, departure=options.departure, blocked=extra
     )
     free = passable_mask(g, None, blocked=extra)
+    direct = _direct_mask(g, extra)
     o, ow, o_free = snap_point(
         g, *origin, mask, role="origin", vehicle=vehicle, options=options, any_mask=free
     )
@@ -546,7 +564,7 @@ def _check(
     unrestricted: Path | None = None
     legal: Path | None = None
     if options.explain:
-        unrestricted = _route(g, free, o_free, d_free, metric=metric)
+        unrestricted = _route(g, direct, o_free, d_free, metric=metric)
         if (
             unrestricted is not None
             and o_free == o

@@ -149,14 +149,14 @@ def compute_landmarks(
 
     Returns ``(nodes, d_from, d_to)`` with ``d_from[v, k] = d(L_k, v)`` and
     ``d_to[v, k] = d(v, L_k)`` (float64, unreachable capped to a finite value larger than
-    any finite distance). Only arcs of closed structures are left out.
+    any finite distance). Every arc counts, closed ones included: the bounds must hold
+    for every search, and the comparison ("direct") route of an explanation may use a
+    closed bridge to say that its closure is what blocks the way.
     """
-    from road_network.graph import FLAG_CLOSED
-
     n = g.n_nodes
     count = max(1, min(count, n))
     cost = g.arc_cost(metric)
-    allowed = (g.arc_flags & FLAG_CLOSED) == 0
+    allowed = np.ones(g.n_arcs, np.uint8)
     fh, fa = forward_adjacency(g)
     rt, ra = reverse_adjacency(g)
     d_from = np.empty((n, count))

@@ -115,9 +115,13 @@ def test_approved_closure_blocks_the_bridge(connection: Connection, bridge: int)
     after = _route(connection)
     assert not _crosses_bridge(after)
     assert after["route"]["length_m"] > 1_000 + 860
-    # The route engine treats closed structures as outside the network for every vehicle,
-    # so its answer carries no ``direct_route_blocked`` for them; the why is the
-    # structure's state and its audit trail:
+    # The answer says why: the closed bridge blocks the direct route.
+    why = after["direct_route_blocked"]
+    assert why is not None and why["detour_m"] > 0
+    (block,) = why["blocking"]
+    assert block["external_id"] == "ROUTE-BR"
+    assert block["violated"][0]["kind"] == "closed"
+    # and the structure's state and audit trail record who closed it and on what grounds:
     assert routing.structure_by_id(connection, "ROUTE-BR")["lifecycle_state"] == "closed"
     trail = svc.audit_trail(connection, entity="asset", entity_id=bridge)
     assert (
@@ -130,5 +134,6 @@ def test_closing_the_only_crossing_is_no_route(connection: Connection, bridge: i
     """With the detour removed too, closing the bridge leaves no legal route."""
     connection.execute(text("DELETE FROM road_edge WHERE id = :e"), {"e": N0 + 5})
     svc.transition_asset(connection, bridge, to_state="closed", actor="eng.wang", reason="test")
-    with pytest.raises(NoRoute, match="no legal route"):
+    with pytest.raises(NoRoute, match="no legal route") as info:
         _route(connection)
+    assert [b["external_id"] for b in info.value.details["blocking"]] == ["ROUTE-BR"]

@@ -139,3 +139,14 @@ def test_structures_passed_are_those_with_limits_or_structural_kinds() -> None:
     assert [s["external_id"] for s in res.structures] == ["BRIDGE-2", "SIGN-3"]
     sign = res.structures[1]["limits"][0]
     assert sign["margin"] == 450 - TRUCK.height_cm
+
+
+def test_a_closed_bridge_on_the_direct_way_is_named_as_the_reason() -> None:
+    closed = _struct(5, "bridge", [], 2)
+    closed["state"] = "closed"
+    g = network(structures=[closed, _struct(1, "rsu", [], 2)])
+    res = check_route(g, TRUCK, A, C, RouteOptions(metric="distance"))
+    assert res.route.length_m > 400.0  # round by D
+    assert [b["external_id"] for b in res.blocking] == ["BRIDGE-5"]
+    assert res.blocking[0]["violated"][0]["kind"] == "closed"
+    assert res.unrestricted is not None and res.unrestricted.length_m == pytest.approx(400.0)
