@@ -47,6 +47,10 @@ def _wait_http(url: str, *, timeout_s: float, proc: subprocess.Popen[bytes]) -> 
     raise Unavailable(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @handle_errors
 def serve(
     api_workers: int = typer.Option(2, min=1, help="uvicorn worker processes for the API."),
@@ -59,6 +63,8 @@ def serve(
     app_port = _pick_port(host, s.app_port)
     env = {**os.environ, "TWIN_API_PORT": str(api_port), "TWIN_APP_PORT": str(app_port)}
     procs: list[subprocess.Popen[bytes]] = []
+    # SIGTERM (a service manager, `kill`) stops both servers just as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     api = subprocess.Popen(
         [
             sys.executable,
