@@ -1,7 +1,8 @@
 """Asset lifecycle: the states every asset passes through and the legal moves between them.
 
-A pure state machine. The same kinds and states as the database's check constraints
-(``twin.schema.ASSET_KINDS`` / ``LIFECYCLE_STATES``; a test keeps them equal). Structures
+A pure state machine. :data:`KINDS` and :data:`STATES` are the one definition of asset
+kinds and lifecycle states: the database's check constraints (``twin.schema``) and the
+register loader use these. Structures
 that carry traffic can be *restricted* (posted limits); equipment (signs, cameras, RSUs ...)
 cannot, it is either working, being maintained or out of service (*closed*).
 """

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assets.lifecycle import KINDS as ASSET_KINDS
+from assets.lifecycle import STATES as LIFECYCLE_STATES
 from loaders.osm_tags import Parsed, parse_length_cm, parse_weight_kg
 from road_network.stake import StakeError, parse_stake
 
@@ -40,23 +42,6 @@ __all__ = [
     "read_register",
 ]
 
-#: Asset kinds the twin knows (mirrors ``twin.schema.ASSET_KINDS``; a test keeps them equal).
-ASSET_KINDS = (
-    "bridge",
-    "tunnel",
-    "underpass",
-    "culvert",
-    "gantry",
-    "sign",
-    "pavement_section",
-    "guardrail",
-    "lighting",
-    "multi_function_pole",
-    "rsu",
-    "camera",
-    "weather_station",
-    "height_restrictor",
-)
 _KIND_ALIASES = {
     "桥": "bridge",
     "桥梁": "bridge",
@@ -96,15 +81,6 @@ _STATES = {
     "报废": "decommissioned",
     "拆除": "decommissioned",
 }
-LIFECYCLE_STATES = (
-    "planned",
-    "under_construction",
-    "in_service",
-    "under_maintenance",
-    "restricted",
-    "closed",
-    "decommissioned",
-)
 #: Mainland China with a margin: coordinates outside are rejected as implausible.
 CHINA_BBOX = (73.0, 17.5, 135.5, 54.0)
 

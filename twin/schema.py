@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from assets import lifecycle
+
 SRID = 4326
 METRIC_SRID = 4548
 
@@ -47,31 +49,9 @@ ROAD_CLASSES = (
     "port",
     "other",
 )
-ASSET_KINDS = (
-    "bridge",
-    "tunnel",
-    "underpass",
-    "culvert",
-    "gantry",
-    "sign",
-    "pavement_section",
-    "guardrail",
-    "lighting",
-    "multi_function_pole",
-    "rsu",
-    "camera",
-    "weather_station",
-    "height_restrictor",
-)
-LIFECYCLE_STATES = (
-    "planned",
-    "under_construction",
-    "in_service",
-    "under_maintenance",
-    "restricted",
-    "closed",
-    "decommissioned",
-)
+#: Asset kinds and lifecycle states: the domain's own lists (assets/lifecycle.py).
+ASSET_KINDS = lifecycle.KINDS
+LIFECYCLE_STATES = lifecycle.STATES
 LIMIT_KINDS = ("height", "width", "length", "weight", "axle_load", "hazmat", "hgv")
 LIMIT_SOURCES = ("sign", "inspection", "osm", "design", "bim", "condition", "register", "manual")
 LIMIT_STATUSES = ("proposed", "approved", "rejected")
