@@ -60,6 +60,20 @@ WORK_ORDER_KINDS = ("routine", "repair", "rehabilitation", "replacement", "inspe
 WORK_ORDER_STATUSES = ("open", "assigned", "in_progress", "closed", "cancelled")
 V2X_MESSAGE_TYPES = ("BSM", "MAP", "SPAT", "RSI", "RSM")
 RASTER_KINDS = ("dem", "water_depth")
+#: Kinds of the water and land-use areas drawn under the roads (the offline basemap).
+LAND_AREA_KINDS = (
+    "water",
+    "river",
+    "sea",
+    "wetland",
+    "urban",
+    "residential",
+    "industrial",
+    "farmland",
+    "port",
+    "park",
+    "other",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -438,6 +452,22 @@ class Village(Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     population: Mapped[int | None] = mapped_column(Integer)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
+    source: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class LandArea(Base):
+    """A water or land-use area (river, sea, lake, urban, industrial, farmland, port...)
+    drawn under the roads as the offline basemap; from OSM areas (``loaders.osm_areas``)."""
+
+    __tablename__ = "land_area"
+    __table_args__ = (CheckConstraint(_in("kind", LAND_AREA_KINDS), name="kind"), _valid())
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID), nullable=False)
+    dataset: Mapped[str] = mapped_column(Text, index=True)
     source: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
