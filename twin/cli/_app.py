@@ -42,7 +42,7 @@ COMMANDS: dict[str, Lazy] = {
         "Load data: OSM networks, asset registers, rasters, IFC models, the sample.",
         extra=tuple(
             f"twin.cli.load_{k}"
-            for k in ("ifc", "osm", "register", "raster", "sample", "synthetic")
+            for k in ("ifc", "osm", "register", "raster", "sample", "stakes", "synthetic")
         ),
     ),
     "assets": Lazy(

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely import Point, wkb
+from shapely import LineString, Point, wkb
+from shapely.ops import linemerge
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -186,18 +187,30 @@ def _routes(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[int, Line
         return {}
     rows = conn.execute(
         text(
-            "SELECT id, code, ST_AsBinary(geom) AS g, stake_start_m, chain_breaks "
+            "SELECT id, code, ST_AsBinary(geom) AS g, stake_start_m, chain_breaks, "
+            "COALESCE(source->>'centreline', 'false') = 'true' AS centreline "
             "FROM road WHERE code = ANY(:c)"
         ),
         {"c": codes},
     ).all()
     out: dict[str, tuple[int, LinearRoute | str]] = {}
-    for rid, code, g, start, breaks in rows:
+    for rid, code, g, start, breaks, centreline in rows:
         if g is None:
             out[code] = (rid, f"road {code} has no geometry to place stakes on")
             continue
+        geom = wkb.loads(bytes(g))
+        if not centreline and not isinstance(linemerge(geom), LineString):
+            # OSM gives a road as carriageway pieces with no measure origin: stitching them
+            # would place stakes at made-up positions, so refuse and say what is needed
+            out[code] = (
+                rid,
+                f"road {code} has no stake centreline (its geometry is "
+                f"{len(getattr(geom, 'geoms', [geom]))} separate pieces from OSM); load the "
+                "road authority's centreline with `twin load stakes FILE`, or give lon/lat",
+            )
+            continue
         try:
-            line = to_metric(wkb.loads(bytes(g)))
+            line = to_metric(geom)
             route = LinearRoute(
                 line,  # type: ignore[arg-type]
                 stake_start_m=float(start or 0.0),
@@ -374,7 +387,10 @@ def _stage_row(p: _Placed, file_name: str) -> tuple[Any, ...]:
         r.state,
         r.owner,
         r.built_on,
-        json.dumps({"register": {"file": file_name, "line": r.line}}, ensure_ascii=False),
+        json.dumps(
+            {"register": {"file": file_name, "line": r.line}, "stake_given": r.stake_m is not None},
+            ensure_ascii=False,
+        ),
     )
 
 

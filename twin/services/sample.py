@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shapely import LineString, Point
 from shapely.geometry import shape
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from road_network.stake import LinearRoute, parse_chain_breaks, to_metric
 from twin.errors import InputError
 from twin.services import asset_history as _asset_history
+from twin.services import road_stakes as _road_stakes
 from twin.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -85,102 +84,16 @@ def _osm(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
     return {"rows": res.rows, "load_run_id": res.load_run_id}
 
 
-_ADMIN = {"G": "national", "S": "provincial", "X": "county", "Y": "township"}
-
-
 def _routes(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
-    """Road centrelines with their stake measure: ``road`` rows and edge stakes."""
-    data = json.loads(ctx.file("routes.geojson").read_text(encoding="utf-8"))
-    n_edges = n_assets = 0
-    for f in data["features"]:
-        p = f["properties"]
-        line = shape(f["geometry"])
-        route = LinearRoute(
-            to_metric(line),  # type: ignore[arg-type]
-            stake_start_m=float(p["stake_start_m"]),
-            chain_breaks=parse_chain_breaks(p["chain_breaks"]),
-            code=p["code"],
-        )
-        rid = conn.execute(
-            text(
-                "INSERT INTO road (code, name_zh, name_en, road_class, admin_level, geom, "
-                "stake_start_m, stake_end_m, chain_breaks, source) VALUES (:code, :zh, :en, "
-                ":cls, :adm, ST_Multi(ST_GeomFromText(:wkt, 4326)), :s0, :s1, :br, :src) "
-                "ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, "
-                "name_en = EXCLUDED.name_en, road_class = EXCLUDED.road_class, "
-                "admin_level = EXCLUDED.admin_level, geom = EXCLUDED.geom, "
-                "stake_start_m = EXCLUDED.stake_start_m, stake_end_m = EXCLUDED.stake_end_m, "
-                "chain_breaks = EXCLUDED.chain_breaks, source = road.source || EXCLUDED.source "
-                "RETURNING id"
-            ).bindparams(bindparam("br", type_=JSONB), bindparam("src", type_=JSONB)),
-            {
-                "code": p["code"],
-                "zh": p.get("name_zh"),
-                "en": p.get("name_en"),
-                "cls": p.get("road_class") or "other",
-                "adm": _ADMIN.get(p["code"][:1]),
-                "wkt": line.wkt,
-                "s0": route.stake_start_m,
-                "s1": route.stake_end_m,
-                "br": p["chain_breaks"],
-                "src": {"dataset": DATASET, "file": "routes.geojson", "centreline": True},
-            },
-        ).scalar_one()
-        conn.execute(
-            text(
-                "UPDATE road_edge SET road_id = :rid WHERE road_id IS NULL AND "
-                ":code = split_part(replace(ref, ' ', ''), ';', 1)"
-            ),
-            {"rid": rid, "code": p["code"]},
-        )
-        # stake range of each edge of the road: its end points located on the centreline
-        edges = conn.execute(
-            text(
-                "SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)), "
-                "ST_X(ST_EndPoint(geom)), ST_Y(ST_EndPoint(geom)) FROM road_edge "
-                "WHERE road_id = :rid"
-            ),
-            {"rid": rid},
-        ).all()
-        updates = []
-        for eid, x0, y0, x1, y1 in edges:
-            pts = to_metric(LineString([(x0, y0), (x1, y1)]))
-            a, b = (Point(c) for c in pts.coords)  # type: ignore[attr-defined]
-            updates.append({"i": eid, "f": route.locate(a)[0], "t": route.locate(b)[0]})
-        if updates:
-            conn.execute(
-                text("UPDATE road_edge SET stake_from_m = :f, stake_to_m = :t WHERE id = :i"),
-                updates,
-            )
-        n_edges += len(updates)
-        n_assets += _asset_stakes(conn, rid, route)
+    """Road centrelines with their stake measure: ``road`` rows and edge/asset stakes."""
+    rep = _road_stakes.load_centrelines(
+        conn, ctx.file("routes.geojson"), source={"dataset": DATASET}
+    )
     return {
-        "roads": len(data["features"]),
-        "edges_with_stakes": n_edges,
-        "assets_with_stakes": n_assets,
+        "roads": rep.roads,
+        "edges_with_stakes": rep.edges_with_stakes,
+        "assets_with_stakes": rep.assets_with_stakes,
     }
-
-
-def _asset_stakes(conn: Connection, road_id: int, route: LinearRoute) -> int:
-    """Stake (range) of the OSM structures on a road, from their end points."""
-    rows = conn.execute(
-        text(
-            "SELECT id, ST_X(ST_StartPoint(g)), ST_Y(ST_StartPoint(g)), ST_X(ST_EndPoint(g)), "
-            "ST_Y(ST_EndPoint(g)) FROM (SELECT id, CASE WHEN GeometryType(geom) = 'LINESTRING' "
-            "THEN geom ELSE ST_MakeLine(ST_PointOnSurface(geom), ST_PointOnSurface(geom)) END "
-            "AS g FROM asset WHERE road_id = :r AND source->>'dataset' = :d) a"
-        ),
-        {"r": road_id, "d": DATASET},
-    ).all()
-    updates = []
-    for aid, x0, y0, x1, y1 in rows:
-        line = to_metric(LineString([(x0, y0), (x1, y1)]))
-        s0, s1 = (route.locate(Point(c))[0] for c in line.coords)  # type: ignore[attr-defined]
-        lo, hi = min(s0, s1), max(s0, s1)
-        updates.append({"i": aid, "s": lo, "e": hi if hi - lo > 0.5 else None})
-    if updates:
-        conn.execute(text("UPDATE asset SET stake_m = :s, stake_end_m = :e WHERE id = :i"), updates)
-    return len(updates)
 
 
 def _registers(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
@@ -457,6 +370,13 @@ def _bim(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
     return {"bim_model": len(models)}
 
 
+def _areas(conn: Connection, ctx: SampleContext) -> dict[str, Any]:
+    from twin.services.land_areas import import_areas
+
+    rep = import_areas(conn, ctx.file("tianjin.osm"), dataset=DATASET)
+    return {"land_area": rep["areas"], **rep["by_kind"]}
+
+
 STEPS: list[Step] = [
     Step("osm", ("tianjin.osm",), _osm),
     Step("routes", ("routes.geojson",), _routes),
@@ -467,6 +387,7 @@ STEPS: list[Step] = [
     Step("rasters", ("rasters/tianjin_dem.tif", "rasters/binhai_flood_depth.tif"), _rasters),
     Step("inspection_history", (), _asset_history.sample_step),
     Step("bim", ("bim/yingkou_road_bridge.ifc",), _bim),
+    Step("areas", ("tianjin.osm",), _areas),
 ]
 
 
