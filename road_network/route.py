@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from road_network import cch
 from road_network.graph import (
     FLAG_CLOSED,
     LIMIT_KINDS,
@@ -35,6 +36,8 @@ from road_network.search import shortest_path
 from road_network.snap import Snap, snap_index
 from road_network.vehicle import VehicleProfile
 
+#: the search engine: ``cch`` (CCH with ALT for what it cannot answer) or ``alt`` (ALT only)
+ENGINE = "cch"
 #: margins below this (height/width, cm) raise a warning
 TIGHT_MARGIN_CM = 10
 _EPS_FRAC = 1e-9
@@ -421,15 +424,8 @@ def _route(
                 break
     if not sn or not tn:
         return best
-    mu, arcs, _ = shortest_path(
-        g,
-        mask,
-        np.array(sn),
-        np.array(so),
-        np.array(tn),
-        np.array(to),
-        metric=metric,
-        cost=cost,
+    mu, arcs, _ = search(
+        g, mask, np.array(sn), np.array(so), np.array(tn), np.array(to), metric=metric, cost=cost
     )
     if not math.isfinite(mu) or (best is not None and best.cost <= mu):
         return best
@@ -453,6 +449,27 @@ def _route(
     if tail_leg:
         start[-1], end[-1] = tail_leg[0][2], tail_leg[0][3]
     return _make_path(g, all_arcs, start, end, c, cost=mu)
+
+
+def search(
+    g: CompiledGraph,
+    mask: np.ndarray,
+    src_nodes: np.ndarray,
+    src_off: np.ndarray,
+    tgt_nodes: np.ndarray,
+    tgt_off: np.ndarray,
+    *,
+    metric: str,
+    cost: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, dict[str, Any]]:
+    """Cheapest path between seed sets: the CCH of ``(metric, mask)`` when it can answer
+    exactly (:func:`road_network.cch.shortest_path`), else the ALT search (per-request
+    costs, masks not customized yet, and the "unreachable" answers it confirms)."""
+    if cost is None and ENGINE == "cch":
+        hit = cch.shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric)
+        if hit is not None:
+            return hit
+    return shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric, cost=cost)
 
 
 def _make_path(

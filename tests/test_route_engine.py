@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loaders.synthetic import generate_network, to_graph_inputs
+from road_network import cch
 from road_network.conditional import is_active
 from road_network.graph import (
     LIMIT_KINDS,
@@ -46,6 +48,18 @@ from road_network.vehicle import (
 )
 
 LON0, LAT0 = 117.2, 39.1
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cch_on_first_use() -> Iterator[None]:
+    """Customize every mask at its first use, so these tests run the CCH engine (masks
+    used once would otherwise take the ALT search)."""
+    before = cch.CUSTOMIZE_AFTER
+    cch.CUSTOMIZE_AFTER = 1
+    yield
+    cch.CUSTOMIZE_AFTER = before
+
+
 DLON = 100 / (111_195.0 * math.cos(math.radians(LAT0)))  # ~100 m
 DLAT = 100 / 111_195.0
 

@@ -9,17 +9,29 @@ limits, unknown values passable), and both engines route the same OD node pairs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from sqlalchemy import Connection, text
 
 from loaders.synthetic import generate_network
+from road_network import cch
 from road_network.route import NoRouteError, RouteOptions, check_route
 from road_network.vehicle import PRESETS, VehicleProfile
 from twin.services import routing
 from twin.services.routing import pgrouting_edges_sql as vehicle_edges_sql
 from twin.services.synthetic import load_synthetic
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cch_on_first_use() -> Iterator[None]:
+    """Customize every mask at its first use, so these tests run the CCH engine (masks
+    used once would otherwise take the ALT search)."""
+    before = cch.CUSTOMIZE_AFTER
+    cch.CUSTOMIZE_AFTER = 1
+    yield
+    cch.CUSTOMIZE_AFTER = before
 
 
 def pgr_costs(conn: Connection, v: VehicleProfile, pairs: list[tuple[int, int]]) -> dict:

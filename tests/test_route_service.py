@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from loaders.synthetic import generate_network, to_graph_inputs
+from road_network import cch
 from road_network.graph import build_graph
 from road_network.route import check_route as core_check
 from road_network.vehicle import PRESETS
@@ -27,6 +29,16 @@ from twin.settings import Settings
 
 EDGES = 2_000
 SEED = 11
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cch_on_first_use() -> Iterator[None]:
+    """Customize every mask at its first use, so these tests run the CCH engine (masks
+    used once would otherwise take the ALT search)."""
+    before = cch.CUSTOMIZE_AFTER
+    cch.CUSTOMIZE_AFTER = 1
+    yield
+    cch.CUSTOMIZE_AFTER = before
 
 
 @pytest.fixture()
