@@ -80,6 +80,7 @@ def _bump_data_version() -> None:
     st.cache_data.clear()
     _roads.clear()
     _structures.clear()
+    _areas.clear()
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -98,6 +99,13 @@ def _roads(url: str, version: int) -> list[dict[str, Any]]:
 def _structures(url: str, version: int) -> list[dict[str, Any]]:
     with _conn() as c:
         return tv.structures(c)
+
+
+@st.cache_resource(ttl=300, show_spinner=False)  # read-only: shared, not copied per run
+def _areas(url: str, version: int) -> list[dict[str, Any]]:
+    """Water and land use for the offline basemap (~20 m simplified: a few KB)."""
+    with _conn() as c:
+        return tv.land_areas(c, tolerance_deg=0.0002)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -215,6 +223,7 @@ def render_network(settings: Settings, lang: Lang) -> None:
         summary = _summary(url, _data_version())
         structures = _structures(url, _data_version())
         corridors = _corridors(url, _data_version())
+        areas = _areas(url, _data_version())
         tiles = None
         roads: list[dict[str, Any]] = []
         # Big networks come as vector tiles; ``?tiles=1`` forces them (checks, demos).
@@ -245,6 +254,7 @@ def render_network(settings: Settings, lang: Lang) -> None:
         camera=_camera_state("network", cams),
         corridor_bounds=corridors,
         extent=summary["extent"],
+        areas=areas,
         tile_url=settings.tile_url,
         worker_url=f"{_api_base(settings)}/tiles/mvt-worker.js",
     )
@@ -725,6 +735,7 @@ def render_route(settings: Settings, lang: Lang) -> None:
         nodes=nodes,
         lang=lang,
         camera=st.session_state.get("views", {}).get(cams_key),
+        areas=_areas(_db_url(), _data_version()),
     )
     if "views" not in st.session_state or cams_key not in st.session_state["views"]:
         _set_camera(cams_key, scene.cameras[0])
@@ -827,7 +838,12 @@ def render_port(settings: Settings, lang: Lang) -> None:
     probe = port.build_port(yards=feats["yards"], lanes=feats["lanes"], roads=roads, lang=lang)
     cam = _camera_state("port", probe.cameras)
     scene = port.build_port(
-        yards=feats["yards"], lanes=feats["lanes"], roads=roads, lang=lang, camera=cam
+        yards=feats["yards"],
+        lanes=feats["lanes"],
+        roads=roads,
+        lang=lang,
+        camera=cam,
+        areas=_areas(url, _data_version()),
     )
     _simple_scene("port", scene, settings, lang, table="lanes")
 
@@ -849,7 +865,7 @@ def render_v2x(settings: Settings, lang: Lang) -> None:
         "lang": lang,
     }
     cam = _camera_state("v2x", v2x.build_v2x(**kw).cameras)
-    scene = v2x.build_v2x(**kw, camera=cam)
+    scene = v2x.build_v2x(**kw, camera=cam, areas=_areas(url, _data_version()))
     _simple_scene("v2x", scene, settings, lang, table="gaps")
 
 
@@ -907,7 +923,14 @@ def render_rural(settings: Settings, lang: Lang) -> None:
     cam = _camera_state(
         "rural", rural.build_rural(villages=villages, roads=roads, lang=lang).cameras
     )
-    scene = rural.build_rural(villages=villages, roads=roads, reach=reach, lang=lang, camera=cam)
+    scene = rural.build_rural(
+        villages=villages,
+        roads=roads,
+        reach=reach,
+        lang=lang,
+        camera=cam,
+        areas=_areas(url, _data_version()),
+    )
     _simple_scene("rural", scene, settings, lang, table="villages")
 
 
@@ -1076,8 +1099,9 @@ def render_scenario(settings: Settings, lang: Lang) -> None:
     before = sc.build(result, side="before", roads=roads, lang=lang)
     views = st.session_state.setdefault("views", {})
     cam = views.setdefault(f"scenario-{pick}", before.cameras[0].as_dict())
-    before = sc.build(result, side="before", roads=roads, lang=lang, camera=cam)
-    after = sc.build(result, side="after", roads=roads, lang=lang, camera=cam)
+    areas = _areas(url, _data_version())
+    before = sc.build(result, side="before", roads=roads, lang=lang, camera=cam, areas=areas)
+    after = sc.build(result, side="after", roads=roads, lang=lang, camera=cam, areas=areas)
     c1, c2 = st.columns(2, gap="small")
     with c1:
         st.markdown(f"#### {t('before', lang)}")

@@ -22,7 +22,32 @@ RGBA = list[int]
 #: Background of the offline basemap (dark slate) and of land/water drawn from our data.
 BACKGROUND: RGB = (15, 23, 42)
 LAND: RGB = (30, 41, 59)
-WATER: RGB = (23, 62, 107)
+WATER: RGB = (26, 78, 140)
+#: Basemap area kind (``land_area.kind``) -> muted fill colour on the dark ground; water
+#: kinds share one clear blue so rivers, lakes and the sea read as water at a glance.
+AREA_COLORS: dict[str, RGB] = {
+    "sea": WATER,
+    "river": WATER,
+    "water": WATER,
+    "wetland": (32, 76, 84),
+    "urban": (44, 50, 72),
+    "residential": (44, 50, 72),
+    "industrial": (58, 50, 58),
+    "port": (52, 46, 80),
+    "farmland": (28, 52, 38),
+    "park": (26, 62, 42),
+    "other": LAND,
+}
+#: Legend order and label ids of the area kinds.
+AREA_LEGEND: list[tuple[str, str]] = [
+    ("water", "area_water"),
+    ("wetland", "area_wetland"),
+    ("urban", "area_urban"),
+    ("industrial", "area_industrial"),
+    ("port", "area_port"),
+    ("farmland", "area_farmland"),
+    ("park", "area_park"),
+]
 
 #: Road class -> colour (bright on the dark background).
 CLASS_COLORS: dict[str, RGB] = {
@@ -262,15 +287,15 @@ def background_layer(bounds: tuple[float, float, float, float] | None) -> pdk.La
 
 def basemap_layers(
     *,
-    water: list[dict[str, Any]] | None = None,
-    landuse: list[dict[str, Any]] | None = None,
+    areas: list[dict[str, Any]] | None = None,
     tile_url: str | None = None,
     worker_url: str | None = None,
 ) -> list[pdk.Layer]:
-    """Optional land-use and water polygons from our own data, or a configured tile layer.
+    """Water and land use from our own data (one layer), or a configured tile layer.
 
-    ``tile_url`` (``settings.tile_url``) must serve Mapbox Vector Tiles (``{z}/{x}/{y}``);
-    it is drawn as an MVT layer, so no map library or token is needed.
+    ``areas`` are rows of ``twin_view.land_areas`` (``{"kind", "polygon": [outer, holes...]}``
+    in drawing order). ``tile_url`` (``settings.tile_url``) must serve Mapbox Vector Tiles
+    (``{z}/{x}/{y}``); it is drawn as an MVT layer, so no map library or token is needed.
     """
     layers: list[pdk.Layer] = []
     if tile_url:
@@ -286,31 +311,49 @@ def basemap_layers(
                 load_options=mvt_load_options(worker_url),
             )
         )
-    if landuse:
-        layers.append(
-            pdk.Layer(
-                "PolygonLayer",
-                id="landuse",
-                data=landuse,
-                get_polygon="polygon",
-                get_fill_color=rgba(LAND),
-                stroked=False,
-                pickable=False,
-            )
-        )
-    if water:
-        layers.append(
-            pdk.Layer(
-                "PolygonLayer",
-                id="water",
-                data=water,
-                get_polygon="polygon",
-                get_fill_color=rgba(WATER),
-                stroked=False,
-                pickable=False,
-            )
-        )
+    if areas:
+        layers.append(area_layer(areas))
     return layers
+
+
+def area_layer(areas: list[dict[str, Any]]) -> pdk.Layer:
+    """One flat PolygonLayer of water and land-use areas, coloured by kind.
+
+    Only the polygon and its colour go to the browser (no names, no picking) to keep the
+    page light; the rows' order is the drawing order (land use under water).
+    """
+    data = [
+        {"polygon": a["polygon"], "fill": rgba(AREA_COLORS.get(a.get("kind") or "", LAND))}
+        for a in areas
+        if a.get("polygon")
+    ]
+    return pdk.Layer(
+        "PolygonLayer",
+        id="areas",
+        data=data,
+        get_polygon="polygon",
+        get_fill_color="fill",
+        stroked=False,
+        filled=True,
+        extruded=False,
+        pickable=False,
+        # Flat on the ground and writing no depth: roads and tiles on top always show.
+        parameters={"depthWriteEnabled": False, "depthMask": False},
+    )
+
+
+def area_legend(areas: list[dict[str, Any]] | None, lang: Lang) -> list[LegendItem]:
+    """Legend items (swatch + 中文/English label) of the area kinds present in ``areas``."""
+    present = {a.get("kind") for a in areas or []}
+    water = {"sea", "river", "water"}
+    items = []
+    for kind, key in AREA_LEGEND:
+        here = bool(present & water) if kind == "water" else kind in present
+        if kind == "urban":
+            here = bool(present & {"urban", "residential"})
+        if here:
+            items.append(LegendItem(t(key, lang), AREA_COLORS[kind], "fill"))
+    return items
 
 
 class CompactDeck(pdk.Deck):  # type: ignore[misc]

@@ -35,6 +35,7 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
     basemap_layers,
     bounds_of,
@@ -289,8 +290,7 @@ def build(
     camera: Camera | dict[str, float] | None = None,
     corridor_bounds: Mapping[str, tuple[float, float, float, float] | None] | None = None,
     extent: tuple[float, float, float, float] | None = None,
-    water: list[dict[str, Any]] | None = None,
-    landuse: list[dict[str, Any]] | None = None,
+    areas: list[dict[str, Any]] | None = None,
     tile_url: str | None = None,
     vertical_scale: float | None = None,
     worker_url: str | None = None,
@@ -316,6 +316,8 @@ def build(
     vertical_scale:
         Clearance-column exaggeration; default from the opening camera's zoom
         (:func:`column_scale`).
+    areas:
+        Water and land-use areas (``twin_view.land_areas`` rows) drawn under the roads.
     worker_url:
         The local loaders.gl MVT worker for a ``tile_url`` basemap.
     """
@@ -324,7 +326,7 @@ def build(
     cams = cameras(overview_bounds=extent, corridor_bounds=corridor_bounds)
     layers: list[pdk.Layer] = [background_layer(extent)]
     worker_url = (tiles or {}).get("worker_url") or worker_url
-    layers += basemap_layers(water=water, landuse=landuse, tile_url=tile_url, worker_url=worker_url)
+    layers += basemap_layers(areas=areas, tile_url=tile_url, worker_url=worker_url)
     notes: list[str] = []
     if tiles:
         layers.append(
@@ -341,6 +343,7 @@ def build(
     layers += structure_layers(rows, vertical_scale=vertical_scale, column_radius_m=radius_m)
     deck = make_deck(layers, view, tooltip={"text": "{label}"})
     title, legend = legend_for(color_by, lang, vertical_scale=vertical_scale)
+    legend += area_legend(areas, lang)
     return Scene(
         deck=deck,
         legend_title=title,

@@ -16,7 +16,9 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
+    basemap_layers,
     bounds_of,
     camera_for_bounds,
     make_deck,
@@ -61,12 +63,13 @@ def build_port(
     roads: list[dict[str, Any]],
     lang: Lang = "zh",
     camera: Camera | dict[str, float] | None = None,
+    areas: list[dict[str, Any]] | None = None,
 ) -> Scene:
     """The port yard scene (see the module docstring)."""
     port_pts = [p for y in yards if y.get("polygon") for p in y["polygon"]]
     port_pts += [p for ln in lanes for p in ln["path"]]
     extent = bounds_of(port_pts) or bounds_of(p for r in roads for p in r["path"])
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = [background_layer(extent), *basemap_layers(areas=areas)]
     layers.append(road_layer(roads, color_by="class", lang=lang, pickable=False))
     polys = []
     for y in yards:
@@ -165,7 +168,7 @@ def build_port(
     return Scene(
         deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_port", lang),
-        legend=legend,
+        legend=[*legend, *area_legend(areas, lang)],
         cameras=[cam],
         pickable_layers=["yards", "lanes"],
         tables={

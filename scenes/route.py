@@ -16,7 +16,9 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
+    basemap_layers,
     bounds_of,
     camera_for_bounds,
     make_deck,
@@ -106,6 +108,7 @@ def build(
     nodes: list[dict[str, Any]] | None = None,
     lang: Lang = "zh",
     camera: Camera | dict[str, float] | None = None,
+    areas: list[dict[str, Any]] | None = None,
 ) -> Scene:
     """The route-check scene.
 
@@ -124,7 +127,7 @@ def build(
         clicking the map.
     """
     extent = bounds_of(p for r in roads for p in r["path"])
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = [background_layer(extent), *basemap_layers(areas=areas)]
     layers.append(
         road_layer(
             roads,
@@ -240,7 +243,7 @@ def build(
     return Scene(
         deck=deck,
         legend_title=t("scene_route", lang),
-        legend=legend,
+        legend=[*legend, *area_legend(areas, lang)],
         cameras=cams,
         pickable_layers=["pick_points", "passed_structures", "blocking_structures"],
         tables=tables,

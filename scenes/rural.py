@@ -14,7 +14,9 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
+    basemap_layers,
     bounds_of,
     camera_for_bounds,
     make_deck,
@@ -35,12 +37,13 @@ def build_rural(
     reach: dict[str, dict[str, Any]] | None = None,
     lang: Lang = "zh",
     camera: Camera | dict[str, float] | None = None,
+    areas: list[dict[str, Any]] | None = None,
 ) -> Scene:
     """Rural roads and villages; ``reach[code] = {"reachable": bool, "time_min": float}``
     colours each village (grey when unknown)."""
     rural = [r for r in roads if r.get("road_class") in ("rural", "tertiary", "unclassified")]
     extent = bounds_of([*(v["position"] for v in villages), *(p for r in rural for p in r["path"])])
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = [background_layer(extent), *basemap_layers(areas=areas)]
     layers.append(
         road_layer(
             roads, color_by="class", lang=lang, pickable=False, fixed_color=(90, 105, 125, 255)
@@ -98,7 +101,7 @@ def build_rural(
     return Scene(
         deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_rural", lang),
-        legend=legend,
+        legend=[*legend, *area_legend(areas, lang)],
         cameras=[cam],
         pickable_layers=["villages", "rural_roads"],
         tables={

@@ -37,7 +37,9 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
+    basemap_layers,
     bounds_of,
     camera_for_bounds,
     literal,
@@ -108,6 +110,7 @@ def build(
     roads: list[dict[str, Any]],
     lang: Lang = "zh",
     camera: Camera | dict[str, float] | None = None,
+    areas: list[dict[str, Any]] | None = None,
 ) -> Scene:
     """One side of the before/after comparison.
 
@@ -125,7 +128,7 @@ def build(
             pts += geom.get("coordinates") or []
     pts += [[v["lon"], v["lat"]] for v in villages if v.get("lon") is not None]
     extent = bounds_of(pts) or bounds_of(p for r in roads for p in r["path"])
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = [background_layer(extent), *basemap_layers(areas=areas)]
     flood = result.get("flood")
     if side == "after" and flood and flood.get("image"):
         w, s, e, n = flood["bounds"]
@@ -266,7 +269,7 @@ def build(
     return Scene(
         deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=f"{t('scenario', lang)}: {t(side, lang)}",
-        legend=legend,
+        legend=[*legend, *area_legend(areas, lang)],
         cameras=[cam],
         pickable_layers=[f"trips_{side}", f"villages_{side}", "closed", "changed_structures"],
         tables={"trips": affected_trips(result, lang), "villages": affected_villages(result, lang)},

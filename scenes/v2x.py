@@ -13,7 +13,9 @@ from scenes._common import (
     Camera,
     LegendItem,
     Scene,
+    area_legend,
     background_layer,
+    basemap_layers,
     bounds_of,
     camera_for_bounds,
     make_deck,
@@ -99,13 +101,14 @@ def build_v2x(
     gap_paths: list[dict[str, Any]] | None = None,
     lang: Lang = "zh",
     camera: Camera | dict[str, float] | None = None,
+    areas: list[dict[str, Any]] | None = None,
 ) -> Scene:
     """The V2X corridor scene. ``gap_paths`` are the gaps of :func:`coverage_gaps` with a
     ``path`` (the road between the two stakes, located by the shell)."""
     extent = bounds_of(u["position"] for u in units) or bounds_of(
         p for r in roads for p in r["path"]
     )
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = [background_layer(extent), *basemap_layers(areas=areas)]
     layers.append(
         road_layer(
             roads, color_by="class", lang=lang, pickable=False, fixed_color=(90, 105, 125, 255)
@@ -216,7 +219,7 @@ def build_v2x(
     return Scene(
         deck=make_deck(layers, camera or cam, tooltip={"text": "{label}"}),
         legend_title=t("scene_v2x", lang),
-        legend=legend,
+        legend=[*legend, *area_legend(areas, lang)],
         cameras=[cam],
         pickable_layers=["rsus", "rsi_messages", "coverage_gaps"],
         tables={

@@ -28,7 +28,9 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 from pyproj import Transformer
-from shapely import LineString, Point, STRtree
+from shapely import LineString, Point, Polygon, STRtree
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260
@@ -1033,6 +1035,214 @@ def build(seed: int) -> Sample:
 
 
 # --------------------------------------------------------------------------------------
+# water and land use (the offline basemap): approximate outlines, drawn by hand from
+# general knowledge of the area; none of it is surveyed (see data/sample/README.md)
+
+#: First ids of the area features (far above the road network's, which stay as they were).
+AREA_NODE_ID = 1_000_001
+AREA_WAY_ID = 1_000_001
+AREA_RELATION_ID = 1
+
+#: The coast of Bohai Bay from Hangu (north) to Dagang (south), with the port's reclaimed
+#: land (Beijiang/Dongjiang north of the Haihe mouth, Nanjiang south of it) as land.
+COAST = [
+    (118.10, 39.24),
+    (117.96, 39.20),
+    (117.85, 39.16),
+    (117.77, 39.12),
+    (117.738, 39.085),
+    (117.73, 39.05),
+    (117.72, 38.975),
+    (117.71, 38.90),
+    (117.65, 38.79),
+    (117.59, 38.67),
+    (117.56, 38.55),
+]
+PORT_NORTH = [
+    (117.72, 39.052),
+    (117.80, 39.055),
+    (117.875, 39.068),
+    (117.905, 39.03),
+    (117.87, 38.99),
+    (117.745, 38.981),
+    (117.72, 38.983),
+]
+PORT_SOUTH = [
+    (117.718, 38.968),
+    (117.85, 38.971),
+    (117.865, 38.948),
+    (117.75, 38.928),
+    (117.712, 38.935),
+]
+#: Harbour basins cut into the north port land (kept clear of the yard and the port roads).
+PORT_BASINS = [
+    [(117.825, 39.004), (117.885, 39.012), (117.882, 39.02), (117.822, 39.012)],
+    [(117.835, 39.030), (117.89, 39.036), (117.886, 39.044), (117.832, 39.038)],
+]
+
+
+def _ellipse(lon: float, lat: float, *, rx_m: float, ry_m: float, n: int = 36) -> Polygon:
+    """An ellipse of radii ``rx_m`` x ``ry_m`` around (lon, lat), in lon/lat."""
+    cx, cy = m_xy(lon, lat)
+    ring = [
+        ll(cx + rx_m * math.cos(2 * math.pi * k / n), cy + ry_m * math.sin(2 * math.pi * k / n))
+        for k in range(n)
+    ]
+    return Polygon(ring)
+
+
+def _box(w: float, s: float, e: float, n: float) -> Polygon:
+    return Polygon([(w, s), (e, s), (e, n), (w, n)])
+
+
+def _haihe_water(s: Sample) -> Any:
+    """The Haihe as a water area: its centreline buffered, wider towards the mouth."""
+    center = next(ln.geom for ln in s.lines if ln.key == "haihe")
+    coords = list(center.coords)
+    n = len(coords)
+    pieces = []
+    for lo, hi, half_width_m in (
+        (0, n // 3, 40.0),
+        (n // 3, 2 * n // 3, 60.0),
+        (2 * n // 3, n, 100.0),
+    ):
+        part = LineString(coords[max(lo - 1, 0) : hi])
+        pieces.append(part.buffer(half_width_m, quad_segs=4))
+    metric = unary_union(pieces).simplify(5.0)
+    return _to_ll(metric)
+
+
+def _to_ll(geom: Any) -> Any:
+    """A metric (EPSG:4548) polygon geometry in lon/lat."""
+    import shapely
+
+    return shapely.transform(geom, lambda a: np.column_stack(_TO_LL.transform(a[:, 0], a[:, 1])))
+
+
+def land_areas(s: Sample) -> list[tuple[dict[str, str], Any]]:
+    """Water and land-use areas as (OSM tags, lon/lat polygon or multipolygon)."""
+    port_n = Polygon(PORT_NORTH, holes=PORT_BASINS)
+    port_s = Polygon(PORT_SOUTH)
+    land = unary_union([Polygon([*COAST, (117.0, 38.55), (117.0, 39.24)]), port_n, port_s])
+    sea = _box(117.40, 38.55, 118.40, 39.24).difference(land)
+    river = _haihe_water(s)
+    qilihai = _ellipse(117.56, 39.29, rx_m=5200, ry_m=3400)
+    lakes = [
+        (
+            ("北塘水库", "Beitang Reservoir"),
+            "reservoir",
+            _ellipse(117.625, 39.158, rx_m=2200, ry_m=1300),
+        ),
+        (("东丽湖", "Dongli Lake"), "lake", _ellipse(117.455, 39.205, rx_m=2000, ry_m=1400)),
+        (("七里海", "Qilihai Lake"), "lake", _ellipse(117.56, 39.29, rx_m=2600, ry_m=1700)),
+        (
+            ("团泊水库", "Tuanbo Reservoir"),
+            "reservoir",
+            _ellipse(117.16, 38.93, rx_m=3500, ry_m=2600),
+        ),
+    ]
+    water_all = unary_union([sea, river, *(g for _n, _k, g in lakes)])
+    farmland = [
+        (("津南农田", "Jinnan farmland"), _box(117.31, 38.925, 117.575, 39.072)),
+        (("东丽北部农田", "Dongli and Beichen farmland"), _box(117.22, 39.17, 117.60, 39.34)),
+        (("武清南部农田", "Southern Wuqing farmland"), _box(116.98, 39.20, 117.20, 39.34)),
+    ]
+    areas: list[tuple[dict[str, str], Any]] = [
+        (name_tags("渤海湾", "Bohai Bay", natural="bay"), sea),
+        (
+            {**name_tags("海河", "Haihe River", natural="water", water="river")},
+            river,
+        ),
+        (
+            name_tags("天津港", "Tianjin Port", landuse="port"),
+            unary_union([port_n, port_s]).difference(river),
+        ),
+        (
+            name_tags("七里海湿地", "Qilihai Wetland", natural="wetland"),
+            qilihai.difference(lakes[2][2]),
+        ),
+    ]
+    for (zh, en), kind, geom in lakes:
+        areas.append((name_tags(zh, en, natural="water", water=kind), geom))
+    for (zh, en), box in (
+        (("天津中心城区", "Tianjin city centre"), _box(117.135, 39.062, 117.345, 39.178)),
+        (("塘沽", "Tanggu"), _box(117.56, 38.985, 117.665, 39.074)),
+        (("武清城区", "Wuqing town"), _box(117.0, 39.345, 117.10, 39.42)),
+    ):
+        areas.append((name_tags(zh, en, landuse="residential"), box.difference(water_all)))
+    for (zh, en), box in (
+        (
+            ("滨海新区开发区", "Binhai development area (TEDA)"),
+            _box(117.665, 39.05, 117.725, 39.10),
+        ),
+        (("临港工业区", "Lingang industrial area"), _box(117.60, 38.90, 117.70, 38.96)),
+    ):
+        areas.append((name_tags(zh, en, landuse="industrial"), box.difference(water_all)))
+    for (zh, en), box in farmland:
+        areas.append(
+            (name_tags(zh, en, landuse="farmland"), box.difference(water_all).difference(qilihai))
+        )
+    return [(tags, orient(g) if isinstance(g, Polygon) else g) for tags, g in areas]
+
+
+def _rings(geom: Any) -> list[tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]]:
+    """(outer ring, inner rings) of every polygon of ``geom`` (rounded lon/lat, closed)."""
+    polys = (
+        [geom] if isinstance(geom, Polygon) else [g for g in geom.geoms if isinstance(g, Polygon)]
+    )
+
+    def ring(r: Any) -> list[tuple[float, float]]:
+        return [(round(x, 7), round(y, 7)) for x, y in r.coords]
+
+    return [(ring(p.exterior), [ring(i) for i in p.interiors]) for p in polys if not p.is_empty]
+
+
+def area_xml(areas: list[tuple[dict[str, str], Any]]) -> tuple[str, str, str]:
+    """The areas as OSM XML (nodes, ways, relations): a closed way for a simple polygon, a
+    multipolygon relation for anything with holes or several parts."""
+    node_id, way_id, rel_id = AREA_NODE_ID, AREA_WAY_ID, AREA_RELATION_ID
+    nodes: list[str] = []
+    ways: list[str] = []
+    rels: list[str] = []
+
+    def add_way(coords: list[tuple[float, float]], tags: dict[str, str] | None) -> int:
+        nonlocal node_id, way_id
+        first = node_id
+        refs = []
+        for lon, lat in coords[:-1]:
+            nodes.append(f'  <node id="{node_id}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
+            refs.append(node_id)
+            node_id += 1
+        refs.append(first)
+        body = "".join(f'    <nd ref="{r}"/>\n' for r in refs)
+        body += "".join(
+            f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n"
+            for k, v in sorted((tags or {}).items())
+        )
+        ways.append(f'  <way id="{way_id}" version="1">\n{body}  </way>\n')
+        way_id += 1
+        return way_id - 1
+
+    for tags, geom in areas:
+        parts = _rings(geom)
+        if len(parts) == 1 and not parts[0][1]:
+            add_way(parts[0][0], tags)
+            continue
+        members = []
+        for outer, inners in parts:
+            members.append(("outer", add_way(outer, None)))
+            members += [("inner", add_way(i, None)) for i in inners]
+        body = "".join(f'    <member type="way" ref="{r}" role="{role}"/>\n' for role, r in members)
+        body += "".join(
+            f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n"
+            for k, v in sorted({**tags, "type": "multipolygon"}.items())
+        )
+        rels.append(f'  <relation id="{rel_id}" version="1">\n{body}  </relation>\n')
+        rel_id += 1
+    return "".join(nodes), "".join(ways), "".join(rels)
+
+
+# --------------------------------------------------------------------------------------
 # writers
 
 
@@ -1062,6 +1272,8 @@ def write_osm(s: Sample, path: Path) -> list[tuple[int, list[int], dict[str, str
         for k, v in sorted(ntags.items()):
             buf.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
         buf.write("  </node>\n")
+    area_nodes, area_ways, area_rels = area_xml(land_areas(s))
+    buf.write(area_nodes)
     for wid, ids, tags in ways:
         buf.write(f'  <way id="{wid}" version="1">\n')
         for n in ids:
@@ -1071,6 +1283,7 @@ def write_osm(s: Sample, path: Path) -> list[tuple[int, list[int], dict[str, str
                 continue
             buf.write(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>\n")
         buf.write("  </way>\n")
+    buf.write(area_ways + area_rels)
     buf.write("</osm>\n")
     path.write_text(buf.getvalue(), encoding="utf-8")
     return ways

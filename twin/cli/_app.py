@@ -42,7 +42,16 @@ COMMANDS: dict[str, Lazy] = {
         "Load data: OSM networks, asset registers, rasters, IFC models, the sample.",
         extra=tuple(
             f"twin.cli.load_{k}"
-            for k in ("ifc", "osm", "register", "raster", "sample", "stakes", "synthetic")
+            for k in (
+                "ifc",
+                "osm",
+                "register",
+                "raster",
+                "sample",
+                "stakes",
+                "synthetic",
+                "areas",
+            )
         ),
     ),
     "assets": Lazy(

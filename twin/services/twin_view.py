@@ -161,6 +161,70 @@ def road_edges(
     return rows
 
 
+#: Drawing order of the basemap areas (bottom first): land use under water.
+LAND_AREA_ORDER = (
+    "farmland",
+    "park",
+    "urban",
+    "residential",
+    "industrial",
+    "port",
+    "other",
+    "wetland",
+    "water",
+    "river",
+    "sea",
+)
+
+
+def land_areas(
+    db: DB,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    tolerance_deg: float = 0.0002,
+    min_area_deg2: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Water and land-use areas for the offline basemap, light enough for one layer.
+
+    One row per polygon part: ``{"kind", "name", "name_en", "polygon": [outer ring,
+    hole, ...]}`` (lon/lat, 5 decimals), land use first and water last (drawing order).
+    Geometry is simplified by ``tolerance_deg`` (~20 m by default, invisible at city
+    zoom) and parts smaller than ``min_area_deg2`` are dropped.
+
+    Parameters
+    ----------
+    db:
+        Connection or session.
+    bbox:
+        Only areas intersecting (min_lon, min_lat, max_lon, max_lat).
+    tolerance_deg:
+        Douglas-Peucker tolerance in degrees (topology kept).
+    min_area_deg2:
+        Smallest part kept, in square degrees.
+    """
+    where = ["true"]
+    params: dict[str, Any] = {"tol": float(tolerance_deg), "min_area": float(min_area_deg2)}
+    if bbox is not None:
+        where.append("l.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
+        params.update(x1=bbox[0], y1=bbox[1], x2=bbox[2], y2=bbox[3])
+    order = ", ".join(f"'{k}'" for k in LAND_AREA_ORDER)
+    rows = _rows(
+        db,
+        f"""
+        SELECT l.kind, l.name, l.name_en, ST_AsGeoJSON(d.geom, 5) AS gj
+          FROM land_area l,
+               LATERAL ST_Dump(ST_SimplifyPreserveTopology(l.geom, :tol)) AS d
+         WHERE {" AND ".join(where)} AND NOT ST_IsEmpty(d.geom)
+           AND ST_Area(d.geom) >= :min_area
+         ORDER BY array_position(ARRAY[{order}]::text[], l.kind::text), l.id, d.path
+        """,
+        **params,
+    )
+    for r in rows:
+        r["polygon"] = _coords(r.pop("gj"))
+    return rows
+
+
 def structures(db: DB, *, kinds: tuple[str, ...] = STRUCTURE_KINDS) -> list[dict[str, Any]]:
     """Bridges, tunnels, underpasses, restrictors: position, footprint, limits, condition.
 
