@@ -143,6 +143,7 @@ def main() -> None:
     ap.add_argument("--worker", choices=("iterator", "import"))
     ap.add_argument("--file", type=Path)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--files", nargs="+", default=list(FILES), help="shared IFC file names")
     args = ap.parse_args()
     if args.worker:
         fn = _worker_iterator if args.worker == "iterator" else _worker_import
@@ -151,7 +152,7 @@ def main() -> None:
         print(json.dumps(out))
         return
 
-    paths = [SHARED_DATA / f for f in FILES]
+    paths = [SHARED_DATA / f for f in args.files]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise SystemExit(f"shared IFC files missing: {', '.join(map(str, missing))}")

@@ -27,7 +27,7 @@ import shutil
 import struct
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -45,6 +45,9 @@ _ELEMENT_ARRAY_BUFFER = 34963
 _FLOAT = 5126
 _UINT32 = 5125
 _FAR_ORIGIN_M = 1000.0
+#: plan points gathered before they are folded into the footprint's convex hull: one
+#: hull per batch instead of per shape (half the loop's time), memory still bounded
+_HULL_BATCH_POINTS = 250_000
 
 #: RGBA colours by IFC class (first match along the class's supertypes wins).
 CLASS_COLOURS: dict[str, tuple[float, float, float, float]] = {
@@ -289,7 +292,7 @@ def triangulate_to_glb(
     out_path: Path,
     *,
     threads: int | None = None,
-    names: dict[str, str | None] | None = None,
+    names: Mapping[str, str | None] | Callable[[], Mapping[str, str | None]] | None = None,
     on_shape: Callable[[Any], None] | None = None,
 ) -> GeometryResult:
     """Triangulate every product of ``f`` and stream it into the GLB at ``out_path``.
@@ -303,7 +306,9 @@ def triangulate_to_glb(
     threads:
         Geometry iterator threads; ``os.cpu_count()`` when None.
     names:
-        GlobalId -> element name, for node extras (read from the shape when missing).
+        GlobalId -> element name, for node extras (read from the shape when missing);
+        or a function returning it, called once the last shape is written (so the
+        names can be read on another thread while the iterator runs).
     on_shape:
         Called with each shape as it arrives (lets the caller do per-element work while
         the iterator's threads keep triangulating).
@@ -321,6 +326,8 @@ def triangulate_to_glb(
     classes: dict[str, int] = {}
     origin: np.ndarray | None = None
     hull = np.zeros((0, 2))
+    pending: list[np.ndarray] = []
+    pending_n = 0
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     n_vert = n_tri = 0
@@ -344,7 +351,11 @@ def triangulate_to_glb(
             local = verts - origin
             lo = np.minimum(lo, verts.min(axis=0))
             hi = np.maximum(hi, verts.max(axis=0))
-            hull = _merge_hull(hull, verts[:, :2], MultiPoint)
+            pending.append(verts[:, :2])
+            pending_n += len(verts)
+            if pending_n >= _HULL_BATCH_POINTS:
+                hull = _merge_hull(hull, np.vstack(pending), MultiPoint)
+                pending, pending_n = [], 0
             gltf = np.column_stack((local[:, 0], local[:, 2], -local[:, 1]))
             normals = np.frombuffer(geom.normals_buffer, dtype=np.float64).reshape(-1, 3)
             gl_normals = (
@@ -355,18 +366,24 @@ def triangulate_to_glb(
             cls = shape.type
             classes[cls] = classes.get(cls, 0) + 1
             mat = writer.material(cls, colour_for(cls, _supertypes(f, cls, shape.id)))
-            name = (names or {}).get(shape.guid) if names else shape.name
             node = writer.add_mesh(
                 gltf,
                 faces,
                 normals=gl_normals,
                 material=mat,
                 name=shape.guid,
-                extras={"global_id": shape.guid, "ifc_class": cls, "name": name},
+                extras={"global_id": shape.guid, "ifc_class": cls, "name": shape.name},
             )
             mesh_index[shape.guid] = node
             n_vert += len(verts)
             n_tri += len(faces) // 3
+        if pending:
+            hull = _merge_hull(hull, np.vstack(pending), MultiPoint)
+        if names is not None:
+            by_guid = names() if callable(names) else names
+            for gltf_node in writer.nodes:
+                ex = gltf_node["extras"]
+                ex["name"] = by_guid.get(ex["global_id"], ex["name"])
         o = origin if origin is not None else np.zeros(3)
         writer.finish(
             extras={

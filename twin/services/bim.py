@@ -13,6 +13,7 @@ import json
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -141,31 +142,35 @@ def import_ifc(
             f"anchor {anchor.lon},{anchor.lat}: longitude must be in [-180, 180], "
             "latitude in [-90, 90]"
         )
+    hint = "export the model again as IFC (STEP) from the authoring tool"
     try:
-        scan = ifc_core.scan_step(path)
+        sha256 = ifc_core.file_sha256(path)
     except ifc_core.IfcError as exc:
-        raise InputError(
-            str(exc), hint="export the model again as IFC (STEP) from the authoring tool"
-        ) from None
+        raise InputError(str(exc), hint=hint) from None
     asset = _asset(conn, asset_id) if asset_id is not None else None
 
-    done = _already_imported(conn, scan, path, asset_id=asset_id, settings=settings)
+    done = _already_imported(conn, sha256, path, asset_id=asset_id, settings=settings)
     if done is not None:
         return {**done, "seconds": time.perf_counter() - t0}
 
     try:
-        f, migration = ifc_core.open_ifc(scan)
+        scan, f, migration = ifc_core.scan_and_open(path, sha256=sha256)
     except ifc_core.IfcError as exc:
-        raise InputError(str(exc)) from None
-    info = ifc_core.model_info(f, scan)
+        raise InputError(str(exc), hint=hint) from None
     warnings: list[str] = []
 
     settings.bim_dir.mkdir(parents=True, exist_ok=True)
     tmp_glb = settings.bim_dir / f".{scan.sha256[:16]}.{os.getpid()}.glb.part"
     try:
-        elements = list(ifc_core.iter_elements(f))
-        names = {e.global_id: e.name for e in elements}
-        geo = ifc_glb.triangulate_to_glb(f, tmp_glb, threads=threads, names=names)
+        # The geometry iterator triangulates on its own C++ threads (without the GIL);
+        # elements, property sets, limits and georeferencing are read meanwhile on a
+        # helper thread, and the GLB's node names are filled in from them at the end.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ifc-elements") as pool:
+            reading = pool.submit(_read_model, f, scan)
+            geo = ifc_glb.triangulate_to_glb(
+                f, tmp_glb, threads=threads, names=lambda: reading.result().names
+            )
+            model = reading.result()
     except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as exc:
         # IfcOpenShell raises these on content it cannot interpret: the file's fault
         tmp_glb.unlink(missing_ok=True)
@@ -176,6 +181,7 @@ def import_ifc(
     except BaseException:
         tmp_glb.unlink(missing_ok=True)
         raise
+    info, elements, candidates = model.info, model.elements, model.candidates
     try:
         if geo.shapes == 0:
             raise InputError(
@@ -185,7 +191,7 @@ def import_ifc(
                 hint="export with 3D body geometry (a Body representation per element)",
             )
         georef, anchor_info, footprint_wkt, distance_m = _place(
-            conn, f, info, geo, asset=asset, anchor=anchor, settings=settings, path=path
+            conn, model.own_georef, geo, asset=asset, anchor=anchor, settings=settings, path=path
         )
         warnings.extend(georef.warnings)
         if not georef.is_located:
@@ -194,7 +200,6 @@ def import_ifc(
                 "or --asset ID to place it"
             )
 
-        candidates = ifc_core.find_limit_candidates(f, info, elements=elements)
         georef_json = {
             **georef.as_dict(),
             "anchor": anchor_info,
@@ -214,7 +219,7 @@ def import_ifc(
             glb_path=final_glb,
             element_count=len(elements),
         )
-        _copy_elements(conn, model_id, elements, geo.mesh_index)
+        _copy_elements(conn, model_id, model.rows, geo.mesh_index)
         proposed = _propose_limits(conn, candidates, asset=asset, model_id=model_id, file=path.name)
         report = {
             "status": "imported",
@@ -250,9 +255,47 @@ def import_ifc(
     return report
 
 
+@dataclass
+class _ModelRead:
+    """What :func:`_read_model` reads from an opened model (besides its geometry)."""
+
+    info: ifc_core.ModelInfo
+    elements: list[ifc_core.ElementRecord]
+    candidates: list[ifc_core.LimitCandidate]
+    own_georef: ifc_georef.Georef
+    rows: list[tuple[str, str, str | None, str | None, str, str]]  # COPY rows, JSON done
+    names: dict[str, str | None]
+
+
+def _read_model(f: Any, scan: ifc_core.StepScan) -> _ModelRead:
+    """Units, elements with property sets, limit candidates, own georeferencing, and the
+    element rows ready for COPY (runs while the geometry iterator triangulates)."""
+    info = ifc_core.model_info(f, scan)
+    elements = list(ifc_core.iter_elements(f))
+    rows = [
+        (
+            e.global_id,
+            e.ifc_class,
+            e.name,
+            e.container,
+            json.dumps(e.psets, ensure_ascii=False),
+            json.dumps(e.quantities, ensure_ascii=False),
+        )
+        for e in elements
+    ]
+    return _ModelRead(
+        info=info,
+        elements=elements,
+        candidates=ifc_core.find_limit_candidates(f, info, elements=elements),
+        own_georef=ifc_georef.detect(f, length_unit_m=info.length_unit_m),
+        rows=rows,
+        names={e.global_id: e.name for e in elements},
+    )
+
+
 def _already_imported(
     conn: Connection,
-    scan: ifc_core.StepScan,
+    sha256: str,
     path: Path,
     *,
     asset_id: int | None,
@@ -260,17 +303,17 @@ def _already_imported(
 ) -> dict[str, Any] | None:
     """The answer for a file imported before (same sha256), or None for a new file."""
     existing = conn.execute(
-        text("SELECT id, asset_id FROM bim_model WHERE file_sha256 = :s"), {"s": scan.sha256}
+        text("SELECT id, asset_id FROM bim_model WHERE file_sha256 = :s"), {"s": sha256}
     ).first()
     if existing is None:
         return None
     if asset_id is not None and existing.asset_id not in (None, asset_id):
         raise Conflict(
-            f"{path.name}: this file (sha256 {scan.sha256[:16]}) is already imported as "
+            f"{path.name}: this file (sha256 {sha256[:16]}) is already imported as "
             f"model {existing.id}, linked to asset {existing.asset_id}, not {asset_id}",
             hint=f"delete model {existing.id} first (DELETE /bim/models/{existing.id})",
         )
-    base = {"file": str(path), "sha256": scan.sha256}
+    base = {"file": str(path), "sha256": sha256}
     if asset_id is not None and existing.asset_id is None:
         return {**link_model(conn, existing.id, asset_id, settings=settings), **base}
     return {
@@ -283,8 +326,7 @@ def _already_imported(
 
 def _place(
     conn: Connection,
-    f: Any,
-    info: ifc_core.ModelInfo,
+    own: ifc_georef.Georef,
     geo: ifc_glb.GeometryResult,
     *,
     asset: dict[str, Any] | None,
@@ -293,7 +335,7 @@ def _place(
     path: Path,
 ) -> tuple[ifc_georef.Georef, dict[str, float] | None, str | None, float | None]:
     """Georeference, anchor, footprint WKT and distance to the asset (refused if far)."""
-    georef = _georeference(f, info, geo, asset=asset, anchor=anchor, conn=conn)
+    georef = _georeference(own, geo, asset=asset, anchor=anchor, conn=conn)
     if not georef.is_located:
         return georef, None, None, None
     anchor_info = georef.anchor(geo.origin_m)
@@ -352,26 +394,14 @@ def _insert_model(
 def _copy_elements(
     conn: Connection,
     model_id: int,
-    elements: list[ifc_core.ElementRecord],
+    rows: list[tuple[str, str, str | None, str | None, str, str]],
     mesh_index: dict[str, int],
 ) -> None:
     copy_rows(
         conn,
         "bim_element",
         _ELEMENT_COLS,
-        (
-            (
-                model_id,
-                e.global_id,
-                e.ifc_class,
-                e.name,
-                e.container,
-                json.dumps(e.psets, ensure_ascii=False),
-                json.dumps(e.quantities, ensure_ascii=False),
-                mesh_index.get(e.global_id),
-            )
-            for e in elements
-        ),
+        ((model_id, *r, mesh_index.get(r[0])) for r in rows),
     )
 
 
@@ -408,15 +438,15 @@ def _asset(conn: Connection, asset_id: int) -> dict[str, Any]:
 
 
 def _georeference(
-    f: Any,
-    info: ifc_core.ModelInfo,
+    own: ifc_georef.Georef,
     geo: ifc_glb.GeometryResult,
     *,
     asset: dict[str, Any] | None,
     anchor: Anchor | None,
     conn: Connection,
 ) -> ifc_georef.Georef:
-    own = ifc_georef.detect(f, length_unit_m=info.length_unit_m)
+    """The file's own georeferencing ``own`` unless an anchor is given; a model with
+    none is placed at its asset."""
     if anchor is not None:
         g = ifc_georef.anchored(
             anchor.lon,
