@@ -201,6 +201,8 @@ class Asset(Base):
         CheckConstraint(_in("lifecycle_state", LIFECYCLE_STATES), name="lifecycle_state"),
         CheckConstraint("stake_m IS NULL OR stake_m >= 0", name="stake_nonneg"),
         _valid(),
+        # road + stake range lookups (limits by stake, registers): one index scan
+        Index("ix_asset_road_code_stake", "road_code", "stake_m"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -209,7 +211,7 @@ class Asset(Base):
     name_zh: Mapped[str | None] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     road_id: Mapped[int | None] = mapped_column(ForeignKey("road.id", ondelete="SET NULL"))
-    road_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    road_code: Mapped[str | None] = mapped_column(String(32))
     stake_m: Mapped[float | None] = mapped_column(Float)
     stake_end_m: Mapped[float | None] = mapped_column(Float)
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID), nullable=False)

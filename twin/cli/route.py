@@ -13,6 +13,7 @@ from road_network.vehicle import PRESETS, VehicleError, make_profile
 from twin import db as dbm
 from twin.cli._common import console, handle_errors, print_json, settings
 from twin.errors import InputError, NoRoute
+from twin.services import limits as lookups
 from twin.services import routing
 
 limits_app = typer.Typer(help="Structure limit lookups.", no_args_is_help=True)
@@ -217,7 +218,7 @@ def limits_bbox(
     except ValueError:
         raise InputError(f"bbox {bbox!r}: expected MIN_LON,MIN_LAT,MAX_LON,MAX_LAT") from None
     with dbm.get_engine(settings()).connect() as conn:
-        _print_limits(routing.limits_in_bbox(conn, (x0, y0, x1, y1), limit=limit), as_json)
+        _print_limits(lookups.limits_in_bbox(conn, (x0, y0, x1, y1), limit=limit), as_json)
 
 
 @limits_app.command("near")
@@ -231,7 +232,7 @@ def limits_near(
     """Structures with limits within a radius of a point, nearest first."""
     lon, lat = _lonlat(point, "point")
     with dbm.get_engine(settings()).connect() as conn:
-        _print_limits(routing.limits_near(conn, lon, lat, radius_m=radius, limit=limit), as_json)
+        _print_limits(lookups.limits_near(conn, lon, lat, radius_m=radius, limit=limit), as_json)
 
 
 @limits_app.command("road")
@@ -252,9 +253,9 @@ def limits_road(
     with dbm.get_engine(settings()).connect() as conn:
         if blocking or height is not None or weight is not None:
             v = _vehicle(preset=blocking, height_m=height, weight_t=weight)
-            items = routing.blocking_on_road(conn, code, v)
+            items = lookups.blocking_on_road(conn, code, v)
         else:
-            items = routing.limits_on_road(
+            items = lookups.limits_on_road(
                 conn,
                 code,
                 stake_from_m=_stake(stake_from, "--from"),
@@ -271,7 +272,7 @@ def limits_show(
 ) -> None:
     """One structure with its limits and the edges it governs."""
     with dbm.get_engine(settings()).connect() as conn:
-        item = routing.structure_by_id(conn, ident)
+        item = lookups.structure_by_id(conn, ident)
     if as_json:
         print_json(item)
     else:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from road_network.vehicle import VehicleError, make_profile
 from twin.api.deps import get_session
 from twin.errors import InputError
-from twin.services import routing
+from twin.services import limits as lookups
 
 router = APIRouter(tags=["limits"])
 
@@ -68,18 +68,18 @@ def limits(
         )
     vehicle_given = blocking_preset or height_m is not None or weight_t is not None
     if bbox:
-        items = routing.limits_in_bbox(conn, _bbox(bbox), limit=limit)
+        items = lookups.limits_in_bbox(conn, _bbox(bbox), limit=limit)
     elif lon is not None:
         assert lat is not None and radius_m is not None
-        items = routing.limits_near(conn, lon, lat, radius_m=radius_m, limit=limit)
+        items = lookups.limits_near(conn, lon, lat, radius_m=radius_m, limit=limit)
     elif vehicle_given:
         try:
             v = make_profile(preset=blocking_preset, height_m=height_m, weight_t=weight_t)
         except VehicleError as exc:
             raise InputError(str(exc), details={"field": exc.field}) from exc
-        items = routing.blocking_on_road(conn, str(road_code), v, limit=limit)
+        items = lookups.blocking_on_road(conn, str(road_code), v, limit=limit)
     else:
-        items = routing.limits_on_road(
+        items = lookups.limits_on_road(
             conn, str(road_code), stake_from_m=stake_from_m, stake_to_m=stake_to_m, limit=limit
         )
     return {"count": len(items), "structures": items}
@@ -89,4 +89,4 @@ def limits(
 def structure(ident: str, session: Session = Depends(get_session)) -> dict[str, Any]:
     """One structure with its limits (all statuses) and the edges it governs, by asset id
     or external id."""
-    return routing.structure_by_id(session.connection(), ident)
+    return lookups.structure_by_id(session.connection(), ident)
