@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import twin_browser as tb
 
-from scenes._common import BACKGROUND, CLASS_COLORS, CONDITION_COLORS
+from scenes._common import AREA_COLORS, BACKGROUND, CLASS_COLORS, CONDITION_COLORS, WATER
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,6 +26,8 @@ if not (shutil.which("chromium") and shutil.which("chromedriver")):
     pytest.skip("chromium and chromedriver (apt) are needed", allow_module_level=True)
 
 DB_NAME = "roadtwin_browser_test"
+SAMPLE_OSM = tb.ROOT / "data" / "sample" / "tianjin.osm"
+BASEMAP = list(dict.fromkeys(AREA_COLORS.values()))
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,11 @@ def demo_ids(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         engine = dbm.get_engine(Settings(), url=url)
         with engine.begin() as conn:
             ids = load_demo(conn)
+            # The sample's water and land use (the Haihe, Bohai Bay, farmland...) as the
+            # offline basemap, read by the real area loader.
+            from twin.services.land_areas import import_areas
+
+            import_areas(conn, SAMPLE_OSM, dataset="sample:tianjin")
         # A saved planner scenario for the scenario view: the class-4 bridge closed.
         from road_network.vehicle import make_profile
         from twin.services.scenarios import ScenarioRequest, run_scenario
@@ -105,8 +112,10 @@ def test_network_overview_renders_roads_and_structures_offline(
     _canvas, px = _open(driver, servers, "scene=network&lang=en&cam=cam_overview")
     tb.save(px, "network_by_class")
     assert px.shape[0] > 300 and px.shape[1] > 500
-    # The offline basemap: our dark ground covers most of the canvas, nothing external.
-    assert tb.color_fraction(px, BACKGROUND, tol=6) > 0.3
+    # The offline basemap: our dark ground, water and land use cover most of the canvas,
+    # nothing external.
+    assert tb.basemap_fraction(px, BASEMAP, BACKGROUND) > 0.3
+    assert tb.color_fraction(px, WATER, tol=8) > 0.01  # the Haihe and Bohai Bay
     assert tb.foreground_fraction(px, BACKGROUND) > 0.005
     # Expressways (tomato) and the trunk road (orange) are drawn in their class colours.
     assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=40) > 0.0005
@@ -117,6 +126,52 @@ def test_network_overview_renders_roads_and_structures_offline(
     ]
     assert urls and not external, f"the page asked for external resources: {external[:5]}"
     assert "Legend" in _page_text(driver) or "Road class" in _page_text(driver)
+
+
+def _pixel_of(lon: float, lat: float, view: tuple[float, float, float], shape: Any) -> Any:
+    """Canvas pixel (row, col) of (lon, lat) for a top-down ``view`` (lon, lat, zoom):
+    Web Mercator, 512 px tiles as deck.gl."""
+    import math
+
+    def merc(lo: float, la: float) -> tuple[float, float]:
+        x = (lo + 180) / 360
+        y = (1 - math.log(math.tan(math.pi / 4 + math.radians(la) / 2)) / math.pi) / 2
+        return x, y
+
+    scale = 512 * 2 ** view[2]
+    (x, y), (x0, y0) = merc(lon, lat), merc(view[0], view[1])
+    h, w = shape[:2]
+    return round(h / 2 + (y - y0) * scale), round(w / 2 + (x - x0) * scale)
+
+
+def test_water_and_land_use_drawn_from_our_data(driver: Any, servers: tb.Servers) -> None:
+    """The Haihe and Bohai Bay show in water blue where the sample puts them; farmland
+    around the Jinnan villages; the legend names them in both languages."""
+    view = (117.745, 38.95, 10.0)
+    _, px = _open(driver, servers, "scene=network&lang=en&view={},{},{}".format(*view))
+    tb.save(px, "network_water_land_use")
+
+    def patch(shot: np.ndarray, at: tuple[float, float], v: tuple[float, float, float]) -> Any:
+        r, c = _pixel_of(at[0], at[1], v, shot.shape)
+        assert 2 <= r < shot.shape[0] - 2 and 2 <= c < shot.shape[1] - 2, (at, r, c)
+        return shot[r - 2 : r + 3, c - 2 : c + 3].reshape(-1, 3).mean(axis=0)
+
+    water = np.array(WATER)
+    sea = patch(px, (117.90, 38.90), view)  # Bohai Bay, off Binhai
+    farm = patch(px, (117.53, 38.94), view)  # farmland among the Jinnan villages
+    assert np.abs(sea - water).max() < 12, f"sea pixel {sea} is not water blue {water}"
+    assert np.abs(farm - np.array(AREA_COLORS["farmland"])).max() < 12, f"farmland {farm}"
+    # Close up on the Haihe (a control point of its centreline) east of the city.
+    river_view = (117.60, 39.02, 14.0)
+    _, close = _open(driver, servers, "scene=network&lang=en&view={},{},{}".format(*river_view))
+    tb.save(close, "network_haihe")
+    river = patch(close, (117.60, 39.02), river_view)
+    assert np.abs(river - water).max() < 12, f"river pixel {river} is not water blue {water}"
+    assert tb.color_fraction(px, WATER, tol=8) > 0.05
+    text = _page_text(driver)
+    assert "Water (river, lake, reservoir, sea)" in text and "Farmland" in text
+    urls = tb.requested_urls(driver)
+    assert all(u.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) for u in urls)
 
 
 def test_network_by_condition_shows_condition_colours(driver: Any, servers: tb.Servers) -> None:
@@ -154,7 +209,8 @@ def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Ser
     centre = shot[h // 2 - 3 : h // 2 + 4, w // 2 - 3 : w // 2 + 4].reshape(-1, 3).mean(axis=0)
     aside = shot[h // 2 - 3 : h // 2 + 4, w // 2 - 153 : w // 2 - 146].reshape(-1, 3).mean(axis=0)
     assert np.abs(centre - aside).max() > 30, f"view moved after the rerun: {centre} vs {aside}"
-    assert tb.color_fraction(shot, BACKGROUND, tol=6) > 0.5
+    # The ground, water and land use stay as they were (only faded), not greyed out.
+    assert tb.basemap_fraction(shot, BASEMAP, BACKGROUND) > 0.5
 
 
 def test_route_check_scene_shows_legal_and_blocked_routes(driver: Any, servers: tb.Servers) -> None:

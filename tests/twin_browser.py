@@ -296,6 +296,28 @@ def foreground_fraction(
     return float(np.mean(~(bg | white)))
 
 
+def basemap_fraction(
+    px: np.ndarray,
+    colors: list[tuple[int, int, int]],
+    background: tuple[int, int, int],
+    *,
+    tol: int = 8,
+) -> float:
+    """Share of pixels showing the offline basemap: ``background`` or one of ``colors``
+    (water, land use), as drawn or faded as Streamlit fades unselected objects during a
+    selection (alpha 102 of 255 over the ground)."""
+    bg = np.array(background, dtype=float)
+    palette = [bg]
+    for c in colors:
+        palette.append(np.array(c, dtype=float))
+        palette.append(bg + (np.array(c, dtype=float) - bg) * 102 / 255)
+    p = px.astype(float)
+    hit = np.zeros(px.shape[:2], dtype=bool)
+    for c in palette:
+        hit |= np.all(np.abs(p - c) <= tol, axis=-1)
+    return float(np.mean(hit))
+
+
 def color_fraction(px: np.ndarray, color: tuple[int, int, int], *, tol: int = 30) -> float:
     """Share of pixels within ``tol`` (per channel) of ``color``."""
     return float(np.mean(np.all(np.abs(px.astype(int) - np.array(color)) <= tol, axis=-1)))
