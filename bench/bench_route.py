@@ -7,17 +7,20 @@ cluster, and compiled from PostGIS exactly as the API does.
 Timed, for the 40 ft high-cube container truck on the same random OD node pairs:
 
 - ``ours``: ``road_network.route.check_route`` end to end (snapping, passable mask,
-  ALT bidirectional search, structures passed, unrestricted route + blocking structures
-  when the direct route is illegal), and the legal search alone (``explain=False``);
+  CCH search customized for the truck's mask, structures passed, unrestricted route +
+  blocking structures when the direct route is illegal), the legal search alone
+  (``explain=False``), and the same checks with the ALT engine (``route.ENGINE = "alt"``);
 - ``pgrouting``: ``pgr_dijkstra`` with the per-vehicle edge SQL filter
   (``twin.services.routing.pgrouting_edges_sql``), one call per pair, as a client would;
 - ``networkx``: ``bidirectional_dijkstra`` on the vehicle-filtered DiGraph (built once,
   not timed).
 
 Costs of all three must agree (1e-6 relative). Additionally 1,000 random pairs with
-random vehicles are compared with pgRouting (one combinations call per vehicle).
-``--million`` adds the 1M-edge figures (generate + compile time, memory, p50) without
-the database.
+random vehicles are compared with pgRouting (one combinations call per vehicle; ours
+through the CCH customized for each vehicle). Also reported: the CCH node order time (at
+compile), the CCH topology build and one customization (medians of 3).
+``--million`` adds the 1M-edge figures (generate + compile time, CCH order, build and
+customization, memory, p50) without the database.
 
 Run: ``make bench-route`` or ``.venv/bin/python bench/bench_route.py [--pairs N]``.
 """
@@ -104,6 +107,8 @@ def run_main(pairs_n: int) -> dict[str, Any]:
     import networkx as nx
     from sqlalchemy import text
 
+    from road_network import cch
+    from road_network import route as route_mod
     from road_network.mask import passable_mask
     from road_network.route import NoRouteError, RouteOptions, check_route
     from road_network.vehicle import PRESETS
@@ -115,10 +120,12 @@ def run_main(pairs_n: int) -> dict[str, Any]:
     _ensure_network(engine)
     with engine.connect() as conn:
         compile_s, g = _time(lambda: routing.compile_graph(conn))
+    order_s, _ = _time(lambda: cch.compute_order(g.n_nodes, g.tail, g.head, g.node_lat, g.node_lon))
     print(
         f"compiled {g.n_edges:,} edges / {g.n_arcs:,} arcs / {len(g.structures):,} structures "
-        f"from PostGIS in {compile_s:.2f} s"
+        f"from PostGIS in {compile_s:.2f} s (of which the CCH order {order_s:.2f} s)"
     )
+    cch.prepare(g)
     truck = PRESETS["container40hc"]
     mask = passable_mask(g, truck)
     limited = {
@@ -155,6 +162,7 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         return times, cpu, costs
 
     # medians of repeated runs per pair
+    searches0 = dict(route_mod.SEARCHES)
     reps = [ours(True) for _ in range(REPEATS)]
     t_full = [statistics.median(r[0][k] for r in reps) for k in range(pairs_n)]
     c_full = [statistics.median(r[1][k] for r in reps) for k in range(pairs_n)]
@@ -162,6 +170,20 @@ def run_main(pairs_n: int) -> dict[str, Any]:
     reps = [ours(False) for _ in range(REPEATS)]
     t_search = [statistics.median(r[0][k] for r in reps) for k in range(pairs_n)]
     c_search = [statistics.median(r[1][k] for r in reps) for k in range(pairs_n)]
+    by_cch = route_mod.SEARCHES["cch"] - searches0["cch"]
+    by_alt = route_mod.SEARCHES["alt"] - searches0["alt"]
+    # the same checks with the ALT engine (the previous engine, and the fallback)
+    route_mod.ENGINE = "alt"
+    try:
+        reps = [ours(True) for _ in range(3)]
+    finally:
+        route_mod.ENGINE = "cch"
+    t_alt = [statistics.median(r[0][k] for r in reps) for k in range(pairs_n)]
+    eq_alt = all(
+        (math.isinf(a) and math.isinf(b)) or abs(a - b) <= 1e-6 * max(1.0, abs(b))
+        for a, b in zip(costs, reps[0][2], strict=True)
+    )
+    cch_fig = _cch_figures(g, mask)
 
     # pgRouting, one call per pair with the per-vehicle SQL filter
     edges_sql = routing.pgrouting_edges_sql(truck)
@@ -223,13 +245,20 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         "search_p50_ms": round(percentile(t_search, 50) * 1e3, 3),
         "search_p99_ms": round(percentile(t_search, 99) * 1e3, 3),
         "search_cpu_p50_ms": round(percentile(c_search, 50) * 1e3, 3),
+        "alt_p50_ms": round(percentile(t_alt, 50) * 1e3, 3),
+        "alt_p99_ms": round(percentile(t_alt, 99) * 1e3, 3),
+        "x_alt": round(percentile(t_alt, 50) * 1e3 / p50, 2),
+        "searches_cch": by_cch,
+        "searches_alt": by_alt,
+        "cch_order_s": round(order_s, 2),
+        **cch_fig,
         "pgrouting_p50_ms": round(percentile(t_pgr, 50) * 1e3, 2),
         "networkx_p50_ms": round(percentile(t_nx, 50) * 1e3, 2),
         "x_pgrouting": round(percentile(t_pgr, 50) * 1e3 / p50, 1),
         "x_networkx": round(percentile(t_nx, 50) * 1e3 / p50, 1),
         "networkx_cpu_p50_ms": round(percentile(c_nx, 50) * 1e3, 2),
         "x_networkx_cpu": round(percentile(c_nx, 50) / percentile(c_full, 50), 1),
-        "costs_equal": bool(eq_pgr and eq_nx and eq_1000),
+        "costs_equal": bool(eq_pgr and eq_nx and eq_1000 and eq_alt),
         "costs_equal_pgrouting_random_vehicles": n_1000,
         "compile_s": round(compile_s, 2),
         **lookups,
@@ -237,13 +266,40 @@ def run_main(pairs_n: int) -> dict[str, Any]:
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(
-        f"\nroute check p50 {fig['p50_ms']} ms (p99 {fig['p99_ms']}; CPU p50 "
+        f"\nCCH: {by_cch} searches ({by_alt} by ALT: per-request masks and no-route answers); "
+        f"order {order_s:.2f} s, topology {fig['cch_build_s']} s, customization "
+        f"{fig['cch_customize_s']} s | ALT engine p50 {fig['alt_p50_ms']} ms (p99 "
+        f"{fig['alt_p99_ms']}; CCH x{fig['x_alt']})"
+    )
+    print(
+        f"route check p50 {fig['p50_ms']} ms (p99 {fig['p99_ms']}; CPU p50 "
         f"{fig['cpu_p50_ms']} ms, mean {fig['cpu_mean_ms']} ms), search only p50 "
         f"{fig['search_p50_ms']} ms | pgRouting p50 {fig['pgrouting_p50_ms']} ms "
         f"(x{fig['x_pgrouting']}) | networkx p50 {fig['networkx_p50_ms']} ms (x{fig['x_networkx']})"
         f" | costs equal: {fig['costs_equal']} ({n_1000} random-vehicle pairs vs pgRouting)"
     )
     return fig
+
+
+def _cch_figures(g: Any, mask: np.ndarray) -> dict[str, Any]:
+    """CCH topology build and one customization (medians of 3), and a metric's size."""
+    from road_network import cch
+
+    build = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        cch._rk().CCH(g.cch_order.tolist(), g.tail.tolist(), g.head.tolist(), False)
+        build.append(time.perf_counter() - t0)
+    custom = []
+    topo = cch.topology(g)
+    for _ in range(3):
+        t0 = time.perf_counter()
+        cch._rk().CCHMetric(topo, cch.weights(g, mask, "time").tolist())
+        custom.append(time.perf_counter() - t0)
+    return {
+        "cch_build_s": round(statistics.median(build), 3),
+        "cch_customize_s": round(statistics.median(custom), 3),
+    }
 
 
 def _lookups(engine: Any, g: Any, rng: np.random.Generator) -> dict[str, Any]:
@@ -282,13 +338,15 @@ def _lookups(engine: Any, g: Any, rng: np.random.Generator) -> dict[str, Any]:
 def _costs_1000(g: Any, engine: Any, rng: np.random.Generator) -> tuple[bool, int]:
     from sqlalchemy import text
 
+    from road_network import cch
     from road_network.mask import passable_mask
-    from road_network.search import shortest_path
+    from road_network.route import search
     from road_network.vehicle import VehicleProfile
     from twin.services import routing
 
     ok = True
     n = 0
+    after, cch.CUSTOMIZE_AFTER = cch.CUSTOMIZE_AFTER, 1  # each vehicle's mask customized
     with engine.connect() as conn:
         for _ in range(10):
             v = VehicleProfile(
@@ -317,13 +375,14 @@ def _costs_1000(g: Any, engine: Any, rng: np.random.Generator) -> tuple[bool, in
             for a, b in idx:
                 if a == b:
                     continue
-                c, _, _ = shortest_path(
-                    g, mask, np.array([a]), np.zeros(1), np.array([b]), np.zeros(1)
+                c, _, _ = search(
+                    g, mask, np.array([a]), np.zeros(1), np.array([b]), np.zeros(1), metric="time"
                 )
                 w = want.get((int(g.node_ids[a]), int(g.node_ids[b])), math.inf)
                 same = (math.isinf(c) and math.isinf(w)) or abs(c - w) <= 1e-6 * max(1.0, w)
                 ok &= same
                 n += 1
+    cch.CUSTOMIZE_AFTER = after
     return ok, n
 
 
@@ -331,7 +390,9 @@ def run_million(pairs_n: int) -> dict[str, Any]:
     import psutil
 
     from loaders.synthetic import generate_network, to_graph_inputs
-    from road_network.graph import build_graph
+    from road_network import cch
+    from road_network.graph import METRICS, build_graph
+    from road_network.mask import passable_mask
     from road_network.route import NoRouteError, check_route
     from road_network.vehicle import PRESETS
 
@@ -342,12 +403,25 @@ def run_million(pairs_n: int) -> dict[str, Any]:
     net = generate_network(1_000_000, seed=SEED)
     gen_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    g = build_graph(**to_graph_inputs(net))  # type: ignore[arg-type]
+    g = build_graph(**to_graph_inputs(net), cch=False)  # type: ignore[arg-type]
     build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    g.cch_order = cch.compute_order(g.n_nodes, g.tail, g.head, g.node_lat, g.node_lon)
+    g.cch_bound = {m: cch.distance_bound(g, m) for m in METRICS}
+    order_s = time.perf_counter() - t0
     del net
     gc.collect()
     rss1 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    cch.topology(g)
+    topo_s = time.perf_counter() - t0
+    rss2 = proc.memory_info().rss
     truck = PRESETS["container40hc"]
+    t0 = time.perf_counter()
+    cch.prepare(g)  # the all-arcs metric (comparison route)
+    cch.customize(g, passable_mask(g, truck), "time")
+    custom_s = (time.perf_counter() - t0) / 2
+    rss3 = proc.memory_info().rss
     rng = np.random.default_rng(7)
     pairs = [tuple(int(x) for x in rng.integers(g.n_nodes, size=2)) for _ in range(pairs_n)]
     xy = lambda i: (float(g.node_lon[i]), float(g.node_lat[i]))  # noqa: E731
@@ -363,8 +437,13 @@ def run_million(pairs_n: int) -> dict[str, Any]:
     fig = {
         "m_edges": g.n_edges,
         "m_generate_s": round(gen_s, 1),
-        "m_compile_s": round(build_s, 1),
+        "m_compile_s": round(build_s + order_s, 1),
+        "m_cch_order_s": round(order_s, 1),
+        "m_cch_build_s": round(topo_s, 2),
+        "m_cch_customize_s": round(custom_s, 2),
         "m_graph_mb": round((rss1 - rss0) / 2**20),
+        "m_cch_topology_mb": round((rss2 - rss1) / 2**20),
+        "m_cch_metric_mb": round((rss3 - rss2) / 2 / 2**20),
         "m_rss_mb": round(proc.memory_info().rss / 2**20),
         "m_p50_ms": round(percentile(times, 50) * 1e3, 2),
         "m_p99_ms": round(percentile(times, 99) * 1e3, 2),

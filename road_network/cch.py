@@ -54,6 +54,8 @@ _TRUST_LIMIT = INF_WEIGHT // 2
 CUSTOMIZE_AFTER = 2
 #: Customized metrics kept per graph (a 100k-edge metric holds a few MB).
 LRU_SIZE = 8
+#: The reachability pseudo-metric (see :func:`weights`).
+REACH = "reach"
 
 _topologies: dict[int, tuple[np.ndarray, Any]] = {}
 _topo_lock = threading.Lock()
@@ -141,9 +143,15 @@ def scale(g: CompiledGraph, metric: str) -> float:
 
 
 def weights(g: CompiledGraph, mask: np.ndarray, metric: str) -> np.ndarray:
-    """Integer weights: scaled costs on passable arcs, RoutingKit's infinity elsewhere."""
-    w = np.rint(g.arc_cost(metric) * scale(g, metric))
-    w = np.minimum(w, INF_WEIGHT - 1).astype(np.int64)
+    """Integer weights: scaled costs on passable arcs, RoutingKit's infinity elsewhere.
+
+    The pseudo-metric :data:`REACH` gives passable arcs weight 0: its distances are 0 or
+    infinite, an exact reachability test whatever the route lengths."""
+    if metric == REACH:
+        w = np.zeros(g.n_arcs, np.int64)
+    else:
+        w = np.rint(g.arc_cost(metric) * scale(g, metric))
+        w = np.minimum(w, INF_WEIGHT - 1).astype(np.int64)
     w[np.asarray(mask) == 0] = INF_WEIGHT
     return w
 
@@ -218,6 +226,22 @@ def customize(g: CompiledGraph, mask: np.ndarray, metric: str) -> _Entry:
         return entry
 
 
+def _reachable(
+    g: CompiledGraph,
+    mask: np.ndarray,
+    sources: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+) -> bool:
+    """Whether any target seed can be reached from any source seed under ``mask`` (the
+    :data:`REACH` customization of the mask, made on its first "unreachable" answer).
+    Without it a no-route answer would cost an ALT search over the whole reachable part."""
+    q = customize(g, mask, REACH).query()
+    res = q.run_multi([(n, 0) for n, _ in sources], [(n, 0) for n, _ in targets])
+    ok = res.distance is not None
+    del res
+    return ok
+
+
 def _wanted(g: CompiledGraph, key: tuple[str, bytes], after: int) -> bool:
     uses: dict[tuple[str, bytes], int] = g.cache.setdefault("cch_uses", {})
     n = uses.get(key, 0) + 1
@@ -228,13 +252,11 @@ def _wanted(g: CompiledGraph, key: tuple[str, bytes], after: int) -> bool:
 
 
 def prepare(g: CompiledGraph, *, metrics: tuple[str, ...] = ("time",)) -> None:
-    """Build the topology and customize the unrestricted metrics now (server start-up)."""
+    """Build the topology and customize the all-arcs metrics (the comparison route of every
+    check) now, e.g. when a server loads the graph."""
     if not available(g):
         return
-    from road_network.mask import passable_mask
-
     for metric in metrics:
-        customize(g, passable_mask(g, None), metric)
         customize(g, _all_arcs(g), metric)
 
 
@@ -290,13 +312,17 @@ def shortest_path(
     q = entry.query()
     res = q.run_multi(sources, targets)
     dist = res.distance
+    if dist is None or dist > _TRUST_LIMIT:
+        del res  # the bindings refuse a new query while a result is alive
+        if dist is None and not _reachable(g, mask, sources, targets):
+            return math.inf, np.zeros(0, np.int64), {"engine": "cch", "scanned": 0}
+        return None  # a route beyond the integer range (or unsure): ALT decides
     arcs = np.asarray(res.arc_path, np.int64)
-    nodes = res.node_path
-    first = int(nodes[0]) if nodes else -1
-    last = int(nodes[-1]) if nodes else -1
-    del res  # the bindings refuse a new query while a result is alive
-    if dist is None or dist > _TRUST_LIMIT or first < 0:
-        return None
+    if arcs.size:
+        first, last = int(g.tail[arcs[0]]), int(g.head[arcs[-1]])
+    else:  # a source and a target share a node
+        first = last = int(res.node_path[0])
+    del res
     if arcs.size and not bool(np.asarray(mask)[arcs].all()):  # cannot happen; be safe
         return None
     cost = g.arc_cost(metric)

@@ -38,6 +38,8 @@ from road_network.vehicle import VehicleProfile
 
 #: the search engine: ``cch`` (CCH with ALT for what it cannot answer) or ``alt`` (ALT only)
 ENGINE = "cch"
+#: searches answered by each engine in this process (for benchmarks and diagnostics)
+SEARCHES = {"cch": 0, "alt": 0}
 #: margins below this (height/width, cm) raise a warning
 TIGHT_MARGIN_CM = 10
 _EPS_FRAC = 1e-9
@@ -468,7 +470,9 @@ def search(
     if cost is None and ENGINE == "cch":
         hit = cch.shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric)
         if hit is not None:
+            SEARCHES["cch"] += 1
             return hit
+    SEARCHES["alt"] += 1
     return shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric, cost=cost)
 
 
@@ -672,9 +676,8 @@ def _passed(
     arcs = p.arcs
     has_struct = (g.arc_struct_ptr[arcs + 1] - g.arc_struct_ptr[arcs]) > 0
     has_limit = (lim[:, arcs] != LIMIT_NONE).any(axis=0)
-    for a, hs, hl in zip(arcs.tolist(), has_struct.tolist(), has_limit.tolist(), strict=True):
-        if not hs and not hl:
-            continue
+    pick = np.flatnonzero(has_struct | has_limit)  # most arcs carry nothing to report
+    for a, hs in zip(arcs[pick].tolist(), has_struct[pick].tolist(), strict=True):
         for si in g.arc_structures(a) if hs else ():
             if si in seen:
                 continue

@@ -101,6 +101,10 @@ def test_shortcut_through_a_blocked_arc_is_not_used() -> None:
     cost, arcs, info = cch.shortest_path(g, mask, *one, metric="time")  # type: ignore[misc]
     assert info["engine"] == "cch" and cost == pytest.approx(60.0)
     assert bc not in arcs.tolist() and bool(mask[arcs].all())
+    # one-way arcs: c cannot reach a; the CCH says so itself (no ALT search needed)
+    back = np.array([c]), np.zeros(1), np.array([a]), np.zeros(1)
+    hit = cch.shortest_path(g, mask, *back, metric="time")  # type: ignore[misc]
+    assert hit is not None and math.isinf(hit[0]) and hit[1].size == 0
     # the same through the whole route check, both metrics
     for metric in ("time", "distance"):
         res = check_route(g, truck, (LON0, LAT0), (LON0 + 0.002, LAT0), RouteOptions(metric=metric))
@@ -151,10 +155,11 @@ def test_property_cch_equals_plain_dijkstra(vehicle, seed, metric, closures) -> 
         ref, _ = dijkstra_all(g.indptr, fh, fa, cost, mask, s, so)
         want = min(ref[t[k]] + to[k] for k in range(2))
         hit = cch.shortest_path(g, mask, s, so, t, to, metric=metric)
-        if hit is None:  # unreachable (the route check confirms with ALT)
-            assert math.isinf(want)
-            continue
+        assert hit is not None  # answered by the CCH (routes far inside the integer range)
         got, arcs, info = hit
+        if math.isinf(got):  # unreachable, decided by the reachability customization
+            assert math.isinf(want) and arcs.size == 0
+            continue
         assert got == pytest.approx(want, rel=1e-6)
         assert bool(mask[arcs].all())
         # a connected path from a source seed to a target seed, cost from its arcs

@@ -28,6 +28,7 @@ flagged (most OSM bridges carry no limit and are open to legal vehicles).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
@@ -41,6 +42,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from road_network import cch
 from road_network.graph import LIMIT_NONE, LIMIT_UNITS, CompiledGraph, EdgeInput
 from road_network.graph import build_graph as _build
 from road_network.route import (
@@ -327,6 +329,8 @@ class GraphStore:
                 g.save(self.snapshot)
             except OSError as exc:  # a read-only home must not stop routing
                 log.warning("cannot write the graph snapshot %s: %s", self.snapshot, exc)
+        if g is not self.graph:
+            _ready(g)
         self.graph = g
         self.stale = False
         self.checked_at = time.monotonic()
@@ -335,6 +339,8 @@ class GraphStore:
     def _fallback(self, exc: Exception) -> CompiledGraph:
         if self.graph is None and self.snapshot.exists():
             self.graph = _load_snapshot(self.snapshot)
+            if self.graph is not None:
+                _ready(self.graph)
         if self.graph is None:
             raise Unavailable(
                 f"the database is unreachable and there is no graph snapshot at {self.snapshot}",
@@ -344,6 +350,19 @@ class GraphStore:
         self.stale = True
         self.checked_at = time.monotonic()
         return self.graph
+
+
+def _ready(g: CompiledGraph) -> None:
+    """Make a newly loaded graph ready to serve: build the CCH topology and customize the
+    comparison-route metric now rather than in a request, then move everything alive
+    into the garbage collector's permanent generation (``gc.freeze``) so that full
+    collections in a worker do not walk the graph's and the libraries' objects."""
+    t0 = time.perf_counter()
+    cch.prepare(g)
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    log.info("route graph ready in %.2f s", time.perf_counter() - t0)
 
 
 def _load_snapshot(path: Path) -> CompiledGraph | None:
