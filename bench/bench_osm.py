@@ -16,7 +16,9 @@ Files:
     ``loaders.osm_write``) as OSM XML, read by all four.
 
 Each tool writes into its own scratch database created in the embedded cluster and
-dropped at the end. Tools: osm2pgsql (``--create``, default style), osm2pgrouting
+dropped at the end, and every run starts from empty tables: osm2pgsql ``--create`` and
+osm2pgrouting ``--clean`` drop theirs, and our tables are truncated (untimed) before each
+of our runs, so every figure is a first import. Tools: osm2pgsql (``--create``, default style), osm2pgrouting
 (``--clean``, ``mapconfig_for_cars.xml``), naive = ``osmnx.graph_from_xml`` (defaults) +
 ``graph_to_gdfs`` + ``GeoDataFrame.to_postgis`` for edges and nodes.
 
@@ -54,6 +56,15 @@ MAPCONFIG = next(
     "/usr/share/osm2pgrouting/mapconfig.xml",
 )
 PREFIX = "roadtwin_bench_osm_"
+OUR_TABLES = (
+    "road",
+    "road_node",
+    "road_edge",
+    "asset",
+    "structure_limit",
+    "asset_edge",
+    "load_run",
+)
 
 LEAN = r"""
 import json, sys, time
@@ -142,6 +153,13 @@ class Cluster:
             dbm.dispose_engines()
         return url
 
+    def truncate(self, name: str, tables: tuple[str, ...]) -> None:
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={self.port} user={self.user} dbname={name}"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+
     def drop(self, name: str) -> None:
         import psycopg
 
@@ -207,6 +225,7 @@ def main() -> None:
             cmd = [PY, "-c", LEAN, str(path), urls["ours"]]
 
         def run(r: Runs) -> None:
+            cl.truncate(db["ours"], OUR_TABLES)
             wall, mb, out = _timed(cmd, env=env)
             rep = json.loads(out)
             r.seconds.append(wall)

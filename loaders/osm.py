@@ -289,17 +289,19 @@ class _Buffers:
     )
 
 
-def _way_tags(tags: Any) -> dict[str, str]:
-    """The tags we use: by key lookups when they are all common keys, else by iteration."""
+def _way_tags(tags: Any) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs we use: by key lookups when they are all common keys, else
+    by iteration."""
     n = len(tags)
-    out = {}
+    get = tags.get
+    out = []
     for k in _COMMON_KEYS:
-        v = tags.get(k)
+        v = get(k)
         if v is not None:
-            out[k] = v
+            out.append((k, v))
             if len(out) == n:
-                return out
-    return _keep(tags)
+                return tuple(out)
+    return tuple(_keep(tags).items())
 
 
 def _keep(tags: Any) -> dict[str, str]:
@@ -319,6 +321,71 @@ def _closed_to_motor(tags: Any) -> bool:
     return tags.get("access") == "no"
 
 
+_WKB_HEADER = 9  # byte order (1) + geometry type (4) + number of points (4)
+
+
+class _WayCoords:
+    """Way node coordinates into ``xs``/``ys``, decoded in bulk from libosmium's WKB.
+
+    Asking pyosmium for each node's location costs two Python property calls and a
+    ``NodeRef`` object per node; libosmium's ``WKBFactory`` writes a whole way's
+    coordinates in one C++ call, and numpy decodes a chunk of ways at once. Ways whose
+    WKB cannot be built (a missing or out-of-range location, fewer than two nodes) take
+    the per-node path, which keeps libosmium's undefined coordinate for missing nodes.
+    """
+
+    def __init__(self, b: _Buffers, *, chunk_ways: int = 20_000) -> None:
+        import osmium.geom
+
+        self._b = b
+        self._factory = osmium.geom.WKBFactory()
+        self._all = osmium.geom.use_nodes.ALL
+        self._hex: list[str] = []
+        self._counts = array("q")
+        self._chunk = chunk_ways
+
+    def add(self, way: Any, n: int) -> None:
+        """Append the coordinates of ``way``'s ``n`` nodes (in node order)."""
+        try:
+            wkb = self._factory.create_linestring(way, use_nodes=self._all)
+        except Exception:  # invalid/missing location or < 2 nodes: per node, kept as is
+            self.flush()
+            for nr in way.nodes:
+                loc = nr.location
+                self._b.xs.append(loc.x)
+                self._b.ys.append(loc.y)
+            return
+        self._hex.append(wkb)
+        self._counts.append(n)
+        if len(self._hex) >= self._chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        """Decode the pending WKB into ``xs``/``ys`` (fixed-point 1e-7 degrees)."""
+        if not self._hex:
+            return
+        buf = np.frombuffer(bytes.fromhex("".join(self._hex)), dtype=np.uint8)
+        counts = np.frombuffer(self._counts, dtype=np.int64)
+        sizes = _WKB_HEADER + 16 * counts
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        n_stored = buf[starts[:, None] + np.arange(5, 9)].copy().view("<u4").ravel()
+        if (
+            len(buf) != int(sizes.sum())
+            or not (buf[starts] == 1).all()
+            or not (n_stored == counts).all()
+        ):
+            raise OsmReadError("unexpected WKB layout from libosmium (a bug)")
+        first = np.cumsum(counts) - counts
+        within = np.arange(int(counts.sum())) - np.repeat(first, counts)
+        point_at = np.repeat(starts + _WKB_HEADER, counts) + 16 * within
+        pts = buf[point_at[:, None] + np.arange(16)].view("<f8")
+        # lon = x / 1e7 in libosmium, so rounding x 1e7 gives back the exact integer
+        self._b.xs.frombytes(np.rint(pts[:, 0] * 1e7).astype(np.int32).tobytes())
+        self._b.ys.frombytes(np.rint(pts[:, 1] * 1e7).astype(np.int32).tobytes())
+        self._hex.clear()
+        self._counts = array("q")
+
+
 def _read(path: Path, progress: Progress | None) -> _Buffers:
     import osmium
     from osmium.filter import KeyFilter
@@ -336,16 +403,18 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
         .with_filter(way_filter)
     )
     b = _Buffers()
-    last: str | None = None
+    coords = _WayCoords(b)
+    last: tuple[str, int] | None = None
     seen = 0
     # ways of one road usually carry identical tags: keep one dict per distinct tag set
-    # (memory) and let the parser cache on its identity (speed)
-    interned: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    # (memory), decide once per set whether it is a drivable road, and let the parser
+    # cache on the dict's identity (speed)
+    interned: dict[tuple[tuple[str, str], ...], tuple[dict[str, str], bool]] = {}
     try:
         for item in fp:
             obj: Any = item
             if obj.is_node():
-                last = f"node/{obj.id}"
+                last = ("node", obj.id)
                 tags = obj.tags
                 if tags.get("barrier") == "height_restrictor" or any(
                     t.k.startswith("max") for t in tags
@@ -353,28 +422,39 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
                     loc = obj.location
                     b.restrictors.append((obj.id, loc.x, loc.y, _keep(tags)))
                 continue
-            last = f"way/{obj.id}"
+            wid = obj.id
+            last = ("way", wid)
             otags = obj.tags
-            hw = otags.get("highway")
-            tags = _way_tags(otags) if hw in DRIVABLE else None
-            if tags and tags.get("area") != "yes" and not _closed_to_motor(tags):
-                b.way_ids.append(obj.id)
+            usable = False
+            if otags.get("highway") in DRIVABLE:
+                items = _way_tags(otags)
+                known = interned.get(items)
+                if known is None:
+                    tags = dict(items)
+                    known = interned[items] = (
+                        tags,
+                        tags.get("area") != "yes" and not _closed_to_motor(tags),
+                    )
+                tags, usable = known
+            if usable:
+                b.way_ids.append(wid)
                 b.way_start.append(len(b.refs))
-                b.way_tags.append(interned.setdefault(tuple(tags.items()), tags))
-                refs, xs, ys = b.refs, b.xs, b.ys
-                for nr in obj.nodes:
-                    refs.append(nr.ref)
-                    xs.append(nr.x)
-                    ys.append(nr.y)
+                b.way_tags.append(tags)
+                nodes = obj.nodes
+                b.refs.extend([nr.ref for nr in nodes])
+                coords.add(obj, len(nodes))
                 seen += 1
                 if progress is not None and seen % 5000 == 0:
                     progress("ways", seen)
             elif otags.get("man_made") == "bridge" and obj.is_closed():
                 ring = [(nr.x, nr.y) for nr in obj.nodes]
-                b.bridge_areas.append((obj.id, ring, _keep(otags)))
+                b.bridge_areas.append((wid, ring, _keep(otags)))
+        coords.flush()
+    except OsmReadError:
+        raise
     except Exception as exc:  # libosmium raises RuntimeError/InvalidLocationError/...
         where = _locate_xml_error(path) if "line" not in str(exc) else None
-        where = where or (f"after {last}" if last else None)
+        where = where or (f"after {last[0]}/{last[1]}" if last else None)
         raise OsmReadError(
             f"{path}: cannot read OSM data{f' ({where})' if where else ''}: {exc}"
         ) from exc

@@ -65,13 +65,17 @@ COMMANDS: dict[str, Lazy] = {
 }
 
 
-def _load(name: str, spec: Lazy) -> Any:
-    for module in spec.extra:
+def _load(name: str, spec: Lazy, args: list[str] | None = None) -> Any:
+    extra = spec.extra
+    if args:  # `twin load osm`: only twin.cli.load_osm, not every kind's heavy imports
+        extra = tuple(m for m in extra if m.rsplit("_", 1)[-1] == args[0]) or extra
+    for module in extra:
         importlib.import_module(module)
     module, attr = spec.target.split(":")
     obj: Any = getattr(importlib.import_module(module), attr)
     if isinstance(obj, typer.Typer):
-        cmd = typer.main.get_command(obj)
+        # a group stays a group even when only one of its commands was imported
+        cmd = typer.main.get_group(obj) if spec.extra else typer.main.get_command(obj)
     else:
         single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
         single.command(name)(obj)
@@ -96,7 +100,7 @@ class LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else None
         if name in COMMANDS:
-            return name, _load(name, COMMANDS[name]), args[1:]
+            return name, _load(name, COMMANDS[name], args[1:]), args[1:]
         return super().resolve_command(ctx, args)
 
 

@@ -49,7 +49,14 @@ from sqlalchemy import Connection, text
 
 from loaders.osm import LoadReport, OsmNetwork, OsmReadError, read_osm
 from twin.errors import InputError
-from twin.ingest import copy_rows, reset_sequence
+from twin.ingest import (
+    COPY_NULL,
+    copy_escape,
+    copy_rows,
+    copy_text,
+    deferred_indexes,
+    reset_sequence,
+)
 
 __all__ = ["SUFFIXES", "OsmImportResult", "import_osm"]
 
@@ -350,67 +357,40 @@ def _write(
         if progress is not None:
             progress(phase, done, total)
 
-    # road_node
-    nodes = net.nodes
+    nodes, edges = net.nodes, net.edges
     node_base = _allocate(conn, "road_node", len(nodes), prev)
     ranges["road_node"] = [node_base, node_base + len(nodes)]
-    node_attrs = json.dumps({"dataset": dataset})
-    bulk = _can_skip_fk_triggers(conn)
-    _bulk(conn, bulk, on=True)
-    rows["road_node"] = copy_rows(
-        conn,
-        "road_node",
-        ("id", "osm_id", "geom", "attrs"),
-        (
-            (node_base + i, o, f"SRID=4326;POINT({x!r} {y!r})", node_attrs)
-            for i, o, x, y in zip(
-                nodes.id.tolist(),
-                nodes.osm_id.tolist(),
-                nodes.lon.tolist(),
-                nodes.lat.tolist(),
-                strict=True,
-            )
-        ),
-    )
-    tick("road_node", rows["road_node"], len(nodes))
-
-    # road (upsert by code)
-    _bulk(conn, bulk, on=False)
-    road_ids = _upsert_roads(conn, net.roads, src)
-    rows["road"] = len(road_ids)
-    _bulk(conn, bulk, on=True)
-
-    # road_edge
-    edges = net.edges
     edge_base = _allocate(conn, "road_edge", len(edges), prev)
     ranges["road_edge"] = [edge_base, edge_base + len(edges)]
-    rows["road_edge"] = copy_rows(
-        conn,
-        "road_edge",
-        (
-            "id",
-            "road_id",
-            "source_node",
-            "target_node",
-            "osm_way_id",
-            "highway",
-            "name",
-            "ref",
-            "length_m",
-            "speed_kmh",
-            "oneway",
-            *_LIMIT_COLS,
-            "hgv",
-            "hazmat",
-            "tunnel_category",
-            "is_bridge",
-            "is_tunnel",
-            "conditional",
-            "geom",
-            "source",
-        ),
-        _edge_rows(edges, net.edge_geoms, src, road_ids, edge_base, node_base),
-    )
+    bulk = _can_skip_fk_triggers(conn)
+    with deferred_indexes(conn, {"road_node": len(nodes), "road_edge": len(edges)}):
+        _bulk(conn, bulk, on=True)
+        copy_text(
+            conn,
+            "road_node",
+            ("id", "osm_id", "geom", "attrs"),
+            _node_blocks(nodes, node_base, dataset),
+        )
+        rows["road_node"] = len(nodes)
+        tick("road_node", rows["road_node"], len(nodes))
+
+        # road (upsert by code)
+        _bulk(conn, bulk, on=False)
+        road_ids = _upsert_roads(conn, net.roads, src)
+        rows["road"] = len(road_ids)
+        if bulk:
+            _check_edge_references(net, road_ids)
+        _bulk(conn, bulk, on=True)
+
+        # road_edge
+        copy_text(
+            conn,
+            "road_edge",
+            _EDGE_COLUMNS,
+            _edge_blocks(edges, net.edge_geoms, src, road_ids, edge_base, node_base),
+        )
+        rows["road_edge"] = len(edges)
+        _bulk(conn, bulk, on=False)
     tick("road_edge", rows["road_edge"], len(edges))
 
     # asset (upsert by external_id), structure_limit, asset_edge
@@ -427,6 +407,8 @@ def _write(
         {"d": dataset},
     ).rowcount
     tick("asset", rows["asset"], len(net.assets))
+    if bulk:
+        _check_asset_references(net, asset_ids)
     _bulk(conn, bulk, on=True)
     rows["structure_limit"] = copy_rows(
         conn,
@@ -462,8 +444,6 @@ def _write(
     )
     tick("structure_limit", rows["structure_limit"], len(net.limits))
     _bulk(conn, bulk, on=False)
-    if bulk:
-        _verify_references(conn, edge_base, edge_base + len(edges))
 
     _finish_roads(conn, road_ids, dataset)
     for table in ("road_node", "road_edge"):
@@ -515,39 +495,125 @@ def _bulk(conn: Connection, enabled: bool, *, on: bool) -> None:
     hundreds of thousands of edges of a network that costs more than the COPY itself.
     Every id we write comes from rows we have just written, so during our own COPYs we
     set ``session_replication_role = replica`` (the technique ``pg_restore
-    --disable-triggers`` uses), scoped to this transaction with ``SET LOCAL``, and verify
-    the references afterwards with one set-based query (:func:`_verify_references`).
-    Upserts of shared rows (roads, assets) run with triggers on.
+    --disable-triggers`` uses), scoped to this transaction with ``SET LOCAL``, and check
+    before each COPY, on the frames, that every reference points at a row just written
+    (:func:`_check_edge_references`, :func:`_check_asset_references`). Upserts of shared
+    rows (roads, assets) run with triggers on.
     """
     if enabled:
         role = "replica" if on else "origin"
         conn.execute(text(f"SET LOCAL session_replication_role = {role}"))
 
 
-def _verify_references(conn: Connection, lo: int, hi: int) -> None:
-    """The foreign keys the skipped triggers would have checked, checked at once."""
-    bad = conn.execute(
-        text(
-            "SELECT count(*) FROM road_edge e WHERE e.id >= :lo AND e.id < :hi AND ("
-            " NOT EXISTS (SELECT 1 FROM road_node n WHERE n.id = e.source_node)"
-            " OR NOT EXISTS (SELECT 1 FROM road_node n WHERE n.id = e.target_node)"
-            " OR (e.road_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM road r WHERE r.id = e.road_id)))"
-        ),
-        {"lo": lo, "hi": hi},
-    ).scalar_one()
-    bad += conn.execute(
-        text(
-            "SELECT count(*) FROM asset_edge ae WHERE ae.edge_id >= :lo AND ae.edge_id < :hi AND ("
-            " NOT EXISTS (SELECT 1 FROM road_edge e WHERE e.id = ae.edge_id)"
-            " OR NOT EXISTS (SELECT 1 FROM asset a WHERE a.id = ae.asset_id))"
-        ),
-        {"lo": lo, "hi": hi},
-    ).scalar_one()
-    if bad:
-        raise RuntimeError(f"OSM import wrote {bad} rows with dangling references (a bug)")
+def _check_edge_references(net: OsmNetwork, road_ids: dict[int, int]) -> None:
+    """The foreign keys the skipped triggers would check for road_edge, checked on the
+    frames: every edge's nodes are among the nodes just written, its road was upserted."""
+    n = len(net.nodes)
+    ends = np.concatenate([net.edges["source"].to_numpy(), net.edges["target"].to_numpy()])
+    roads = net.edges["road"].to_numpy()
+    known = np.fromiter(road_ids, dtype=np.int64, count=len(road_ids))
+    if len(ends) and (ends.min() < 0 or ends.max() >= n):
+        raise RuntimeError("OSM import: an edge refers to a node it did not write (a bug)")
+    if not np.isin(roads[roads >= 0], known).all():
+        raise RuntimeError("OSM import: an edge refers to a road it did not write (a bug)")
 
 
-def _edge_rows(
+def _check_asset_references(net: OsmNetwork, asset_ids: dict[int, int]) -> None:
+    """asset_edge's foreign keys, checked on the frames (see :func:`_bulk`)."""
+    ae = net.asset_edges
+    edge = ae["edge"].to_numpy()
+    if len(edge) and (edge.min() < 0 or edge.max() >= len(net.edges)):
+        raise RuntimeError("OSM import: an asset refers to an edge it did not write (a bug)")
+    if not all(int(a) in asset_ids for a in ae["asset"].tolist()):
+        raise RuntimeError("OSM import: a link refers to an asset it did not write (a bug)")
+
+
+_EDGE_COLUMNS = (
+    "id",
+    "road_id",
+    "source_node",
+    "target_node",
+    "osm_way_id",
+    "highway",
+    "name",
+    "ref",
+    "length_m",
+    "speed_kmh",
+    "oneway",
+    *_LIMIT_COLS,
+    "hgv",
+    "hazmat",
+    "tunnel_category",
+    "is_bridge",
+    "is_tunnel",
+    "conditional",
+    "geom",
+    "source",
+)
+
+
+def _lines(cols: list[list[str]]) -> str:
+    """COPY text of column lists (one join per block, no per-row Python call)."""
+    return "\n".join(map("\t".join, zip(*cols, strict=True))) + "\n"
+
+
+def _ints(values: np.ndarray) -> list[str]:
+    return list(map(str, values.tolist()))
+
+
+def _bools(values: Any) -> list[str]:
+    return ["t" if v else "f" for v in np.asarray(values, dtype=bool).tolist()]
+
+
+def _nullable_ints(col: pd.Series) -> list[str]:
+    """An Int64/float column as COPY text, NA/NaN as NULL."""
+    vals = col.to_numpy(dtype=float, na_value=np.nan)
+    out = [COPY_NULL] * len(vals)
+    for i in np.flatnonzero(~np.isnan(vals)).tolist():
+        out[i] = str(int(vals[i]))
+    return out
+
+
+def _texts(
+    values: Iterable[Any], *, limit: int | None = None, empty_null: bool = False
+) -> list[str]:
+    """Text values escaped for COPY (None/NaN -- and ``""`` with ``empty_null`` -- as
+    NULL); each distinct value is escaped once."""
+    cache: dict[Any, str] = {}
+    out = []
+    for v in values:
+        s = cache.get(v)
+        if s is None:
+            if v is None or (isinstance(v, float) and math.isnan(v)) or (empty_null and not v):
+                s = COPY_NULL
+            else:
+                s = copy_escape(str(v)[:limit])
+            cache[v] = s
+        out.append(s)
+    return out
+
+
+def _node_blocks(
+    nodes: pd.DataFrame, node_base: int, dataset: str, *, chunk: int = 50_000
+) -> Iterator[str]:
+    """COPY text for road_node, a chunk at a time (points as hex EWKB)."""
+    attrs = copy_escape(json.dumps({"dataset": dataset}, ensure_ascii=False))
+    lon, lat, osm = nodes.lon.to_numpy(), nodes.lat.to_numpy(), nodes.osm_id.to_numpy()
+    for lo in range(0, len(nodes), chunk):
+        hi = min(lo + chunk, len(nodes))
+        pts = shapely.set_srid(shapely.points(lon[lo:hi], lat[lo:hi]), 4326)
+        wkb = shapely.to_wkb(pts, hex=True, include_srid=True).tolist()
+        yield _lines(
+            [
+                _ints(np.arange(lo, hi) + node_base),
+                _ints(osm[lo:hi]),
+                wkb,
+                [attrs] * (hi - lo),
+            ]
+        )
+
+
+def _edge_blocks(
     edges: pd.DataFrame,
     geoms: np.ndarray,
     src: dict[str, Any],
@@ -555,67 +621,57 @@ def _edge_rows(
     edge_base: int,
     node_base: int,
     *,
-    chunk: int = 20_000,
-) -> Iterator[tuple[Any, ...]]:
-    """COPY rows for road_edge, built column-wise a chunk at a time (bounded memory; the
-    per-row work is tuple assembly, JSON is formatted from a fixed prefix)."""
-    prefix = json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/'
+    chunk: int = 25_000,
+) -> Iterator[str]:
+    """COPY text for road_edge, built column-wise a chunk at a time (bounded memory)."""
+    prefix = copy_escape(json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/')
     for lo in range(0, len(edges), chunk):
         part = edges.iloc[lo : lo + chunk]
-        yield from _edge_chunk(part, geoms[lo : lo + chunk], prefix, road_ids, edge_base, node_base)
+        yield _edge_text(part, geoms[lo : lo + chunk], prefix, road_ids, edge_base, node_base)
 
 
-def _edge_chunk(
+def _edge_text(
     edges: pd.DataFrame,
     geoms: np.ndarray,
     prefix: str,
     road_ids: dict[int, int],
     edge_base: int,
     node_base: int,
-) -> Iterator[tuple[Any, ...]]:
-    wkb = _ewkb(geoms)
-    ids = (edges["id"].to_numpy() + edge_base).tolist()
-    src_nodes = (edges["source"].to_numpy() + node_base).tolist()
-    dst_nodes = (edges["target"].to_numpy() + node_base).tolist()
+) -> str:
     road = [road_ids.get(r) for r in edges["road"].tolist()]
-    limit_cols = [_nullable(edges[c]) for c in _LIMIT_COLS]
-    text_cols = [_nullable(edges[c]) for c in ("name", "hgv", "hazmat", "tunnel_category")]
-    refs = [r[:64] if r else None for r in _nullable(edges["ref"])]
     ways = edges["osm_way_id"].tolist()
-    rev = edges["reversed"].tolist()
     source = [
         f'{prefix}{w}", "reversed": true}}' if r else f'{prefix}{w}"}}'
-        for w, r in zip(ways, rev, strict=True)
+        for w, r in zip(ways, edges["reversed"].tolist(), strict=True)
     ]
-    cond = [json.dumps(c, ensure_ascii=False) if c else "{}" for c in edges["conditional"].tolist()]
-    return zip(
-        ids,
-        road,
-        src_nodes,
-        dst_nodes,
-        ways,
-        edges["highway"].tolist(),
-        text_cols[0],
-        refs,
-        edges["length_m"].tolist(),
-        edges["speed_kmh"].tolist(),
-        edges["oneway"].astype(bool).tolist(),
-        *limit_cols,
-        *text_cols[1:],
-        edges["is_bridge"].astype(bool).tolist(),
-        edges["is_tunnel"].astype(bool).tolist(),
-        cond,
-        wkb,
-        source,
-        strict=True,
+    cond = [
+        copy_escape(json.dumps(c, ensure_ascii=False)) if c else "{}"
+        for c in edges["conditional"].tolist()
+    ]
+    return _lines(
+        [
+            _ints(edges["id"].to_numpy() + edge_base),
+            [COPY_NULL if r is None else str(r) for r in road],
+            _ints(edges["source"].to_numpy() + node_base),
+            _ints(edges["target"].to_numpy() + node_base),
+            list(map(str, ways)),
+            _texts(edges["highway"].tolist()),
+            _texts(edges["name"].tolist()),
+            _texts(edges["ref"].tolist(), limit=64, empty_null=True),
+            list(map(repr, edges["length_m"].astype(float).tolist())),
+            list(map(repr, edges["speed_kmh"].astype(float).tolist())),
+            _bools(edges["oneway"]),
+            *(_nullable_ints(edges[c]) for c in _LIMIT_COLS),
+            _texts(edges["hgv"].tolist()),
+            _texts(edges["hazmat"].tolist()),
+            _texts(edges["tunnel_category"].tolist()),
+            _bools(edges["is_bridge"]),
+            _bools(edges["is_tunnel"]),
+            cond,
+            _ewkb(geoms),
+            source,
+        ]
     )
-
-
-def _nullable(col: pd.Series) -> list[Any]:
-    """A column as Python values with NaN/NA as None (ints stay ints)."""
-    if isinstance(col.dtype, pd.Int64Dtype):
-        return [None if v is pd.NA else int(v) for v in col.tolist()]
-    return [_none(v) for v in col.tolist()]
 
 
 def _upsert_roads(conn: Connection, roads: pd.DataFrame, src: dict[str, Any]) -> dict[int, int]:
@@ -659,9 +715,10 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
     if road_ids:
         conn.execute(
             text(
-                "UPDATE road r SET geom = g.geom FROM ("
+                "WITH g AS MATERIALIZED ("
                 " SELECT road_id, ST_Multi(ST_Collect(geom ORDER BY id)) AS geom"
-                " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) g "
+                " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) "
+                "UPDATE road r SET geom = g.geom FROM g "
                 "WHERE r.id = g.road_id AND (r.geom IS NULL OR r.source->>'dataset' = :d)"
             ),
             {"ids": sorted(set(road_ids.values())), "d": dataset},
