@@ -136,9 +136,10 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        # warm both workers (snapshot load, numba, snap index)
+        # warm both workers (snapshot load, numba, snap index, the truck's CCH
+        # customizations: its metric and, at the first no-route answer, its reachability)
         with httpx.Client(timeout=120) as c:
-            for b in bodies[:60]:
+            for b in bodies:
                 c.post(
                     f"{url}/route/check", content=b, headers={"Content-Type": "application/json"}
                 )
@@ -147,7 +148,7 @@ def main() -> None:
             for w in psutil.Process(server.pid).children(recursive=True)
             if "resource_tracker" not in " ".join(w.cmdline())
         ]
-        cpu0 = sum(sum(w.cpu_times()[:2]) for w in workers)
+        cpu0_each = [sum(w.cpu_times()[:2]) for w in workers]
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "route.lua"
             _lua(bodies, script)
@@ -167,7 +168,8 @@ def main() -> None:
                 timeout=args.seconds + 60,
             ).stdout
         print(out)
-        cpu_s = sum(sum(w.cpu_times()[:2]) for w in workers) - cpu0
+        cpu_each = [sum(w.cpu_times()[:2]) - c0 for w, c0 in zip(workers, cpu0_each, strict=True)]
+        cpu_s = sum(cpu_each)
         rss = [round(w.memory_info().rss / 2**20) for w in workers if w.is_running()]
         load = os.getloadavg()[0]
     finally:
@@ -194,6 +196,8 @@ def main() -> None:
         # loaded machine are much worse
         "worker_cpu_ms_per_request": round(cpu_s / max(n_req, 1) * 1e3, 3),
         "worker_cpu_share": round(cpu_s / args.seconds, 2),
+        # per worker: a lopsided split means the kernel gave one worker most connections
+        "worker_cpu_share_each": [round(c / args.seconds, 2) for c in cpu_each],
         "load_avg_1m": round(load, 2),
         "machine": cpu_info(),
     }

@@ -25,11 +25,13 @@ the no-route answers) go to the ALT search, which decides. Costs reported to use
 summed in floating point from the original arcs of the returned path; integer rounding
 only matters for ties closer than a few microseconds (or millimetres) per arc.
 
-Requests that bring their own per-request mask (avoid polygons, roads or structures,
-scenario closures) or costs (alternatives' penalties) use the ALT search unless the same
-mask comes again: a mask is customized on its :data:`CUSTOMIZE_AFTER`-th use (the
-customization costs about 0.3 s on 100k edges, ~100 ALT searches).
-"""
+Requests with their own costs (alternatives' penalties) use the ALT search, and so do
+masks not customized yet (avoid polygons, roads or structures, scenario closures, a new
+vehicle): a mask is customized when it comes again and its ALT searches have cost
+:data:`CUSTOMIZE_SHARE` of a customization (about 0.3 s on 100k edges, 20 s on 1M;
+the bindings hold the GIL while customizing, so it runs in the request that decides it).
+Customized metrics live in an LRU bounded by count and by memory (about 80 bytes per arc
+each)."""
 
 from __future__ import annotations
 
@@ -50,10 +52,18 @@ INF_WEIGHT = 2**31 - 1
 BOUND_FACTOR = 8.0
 #: A distance above this is not trusted (falls back to ALT).
 _TRUST_LIMIT = INF_WEIGHT // 2
-#: A mask is customized at its n-th use (the unrestricted mask at the first).
+#: A mask is customized at its n-th use at the earliest (1: every mask at its first use,
+#: whatever it costs; the all-arcs mask of the comparison route always at its first).
 CUSTOMIZE_AFTER = 2
-#: Customized metrics kept per graph (a 100k-edge metric holds a few MB).
+#: ... and once the ALT searches run for it cost this share of a customization (a
+#: ski-rental rule: ~0.3 s on 100k edges is paid after ~10 ALT checks, ~20 s on 1M edges
+#: after ~2 s of ALT searches, so one-off masks do not stall a worker).
+CUSTOMIZE_SHARE = 0.1
+#: Customized metrics kept per graph, at most; fewer on big graphs (see _lru_size).
 LRU_SIZE = 8
+#: Memory budget for the customized metrics of one graph (about 80 bytes per arc each).
+LRU_BUDGET_MB = 600.0
+_METRIC_BYTES_PER_ARC = 80
 #: The reachability pseudo-metric (see :func:`weights`).
 REACH = "reach"
 
@@ -220,10 +230,16 @@ def customize(g: CompiledGraph, mask: np.ndarray, metric: str) -> _Entry:
         t0 = time.perf_counter()
         m = _rk().CCHMetric(cch, weights(g, mask, metric).tolist())
         entry = _Entry(m, time.perf_counter() - t0)
-        while len(lru) >= LRU_SIZE:
+        g.cache["cch_customize_s"] = entry.customize_s
+        while len(lru) >= _lru_size(g):
             lru.popitem(last=False)
         lru[key] = entry
         return entry
+
+
+def _lru_size(g: CompiledGraph) -> int:
+    per = g.n_arcs * _METRIC_BYTES_PER_ARC / 2**20
+    return max(2, min(LRU_SIZE, int(LRU_BUDGET_MB // max(per, 1e-9))))
 
 
 def _reachable(
@@ -243,12 +259,26 @@ def _reachable(
 
 
 def _wanted(g: CompiledGraph, key: tuple[str, bytes], after: int) -> bool:
-    uses: dict[tuple[str, bytes], int] = g.cache.setdefault("cch_uses", {})
-    n = uses.get(key, 0) + 1
-    if len(uses) > 4096:
-        uses.clear()
-    uses[key] = n
-    return n >= after
+    """Count a use of an uncustomized mask; True when it is worth customizing now."""
+    uses: dict[tuple[str, bytes], list[float]] = g.cache.setdefault("cch_uses", {})
+    acc = uses.get(key)
+    if acc is None:
+        if len(uses) > 4096:
+            uses.clear()
+        acc = uses[key] = [0.0, 0.0]
+    acc[0] += 1
+    if after <= 1:
+        return True
+    est = g.cache.get("cch_customize_s")
+    return acc[0] >= after and (est is None or acc[1] >= CUSTOMIZE_SHARE * float(est))
+
+
+def charge(g: CompiledGraph, mask: np.ndarray, metric: str, seconds: float) -> None:
+    """Book ``seconds`` of ALT search spent on an uncustomized ``(metric, mask)``."""
+    uses: dict[tuple[str, bytes], list[float]] = g.cache.get("cch_uses", {})
+    acc = uses.get((metric, fingerprint(g, mask)))
+    if acc is not None:
+        acc[1] += seconds
 
 
 def prepare(g: CompiledGraph, *, metrics: tuple[str, ...] = ("time",)) -> None:

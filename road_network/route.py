@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,7 +474,11 @@ def search(
             SEARCHES["cch"] += 1
             return hit
     SEARCHES["alt"] += 1
-    return shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric, cost=cost)
+    t0 = time.perf_counter()
+    out = shortest_path(g, mask, src_nodes, src_off, tgt_nodes, tgt_off, metric=metric, cost=cost)
+    if cost is None and ENGINE == "cch":
+        cch.charge(g, mask, metric, time.perf_counter() - t0)
+    return out
 
 
 def _make_path(

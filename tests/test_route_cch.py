@@ -221,6 +221,7 @@ def test_property_route_check_same_answers_as_alt(vehicle, a, b, jitter, same_ed
 def test_masks_customized_on_second_use_and_kept_in_an_lru(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     g = synthetic()
     monkeypatch.setattr(cch, "CUSTOMIZE_AFTER", 2)
+    monkeypatch.setattr(cch, "CUSTOMIZE_SHARE", 0.0)
     monkeypatch.setattr(cch, "LRU_SIZE", 2)
     g.cache.pop("cch_lru", None)
     g.cache.pop("cch_uses", None)
@@ -235,6 +236,30 @@ def test_masks_customized_on_second_use_and_kept_in_an_lru(monkeypatch) -> None:
     assert len(g.cache["cch_lru"]) == 2  # m1 evicted
     # a copy of a mask (same content, new array) finds the same customization
     assert cch.shortest_path(g, m3.copy(), *seeds) is not None
+
+
+def test_customization_waits_until_alt_searches_have_cost_a_share_of_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Ski-rental: a mask is customized once its ALT searches cost CUSTOMIZE_SHARE of a
+    customization (one-off masks never stall a worker on a big graph)."""
+    g = synthetic()
+    monkeypatch.setattr(cch, "CUSTOMIZE_AFTER", 2)
+    monkeypatch.setattr(cch, "CUSTOMIZE_SHARE", 0.5)
+    g.cache["cch_customize_s"] = 0.2  # as measured on this graph
+    seeds = np.array([0]), np.zeros(1), np.array([g.n_nodes - 1]), np.zeros(1)
+    m = passable_mask(g, VehicleProfile(height_cm=333, width_cm=299))
+    assert cch.shortest_path(g, m, *seeds) is None
+    cch.charge(g, m, "time", 0.06)
+    assert cch.shortest_path(g, m, *seeds) is None  # 2 uses, but 0.06 s < 0.1 s
+    cch.charge(g, m, "time", 0.06)
+    assert cch.shortest_path(g, m, *seeds) is not None  # 0.12 s of ALT: customized
+    # through the route check, the ALT searches are booked on the mask
+    v = VehicleProfile(height_cm=334, width_cm=298)
+    m2 = passable_mask(g, v)
+    o = (float(g.node_lon[0]), float(g.node_lat[0]))
+    d = (float(g.node_lon[-1]), float(g.node_lat[-1]))
+    check_route(g, v, o, d, RouteOptions(explain=False))
+    spent = g.cache["cch_uses"][("time", cch.fingerprint(g, m2))][1]
+    assert spent > 0
 
 
 def test_snapshot_keeps_the_order(tmp_path: Path) -> None:
