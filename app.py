@@ -935,14 +935,20 @@ def render_rural(settings: Settings, lang: Lang) -> None:
 
 
 # --------------------------------------------------------------------------- scenario
-_RUNS: dict[str, dict[str, Any]] = {}  # background scenario runs, shared by the process
+@st.cache_resource(show_spinner=False)
+def _scenario_runs() -> dict[str, dict[str, Any]]:
+    """Background scenario runs by id, shared by the process. A cached resource, not a
+    module global: Streamlit re-executes this script in a fresh namespace on every rerun,
+    which would forget a run still going when the user touches any widget."""
+    return {}
 
 
 def _start_scenario(settings: Settings, request: Any, run_id: str) -> None:
     """Run a scenario in a background thread (saved to the database when done)."""
     import threading
 
-    _RUNS[run_id] = {"status": "running", "started": time.time()}
+    runs = _scenario_runs()
+    runs[run_id] = {"status": "running", "started": time.time()}
 
     def work() -> None:
         from twin.services.scenarios import run_scenario
@@ -950,11 +956,11 @@ def _start_scenario(settings: Settings, request: Any, run_id: str) -> None:
         try:
             with _write() as c:
                 res = run_scenario(c, settings, request)
-            _RUNS[run_id] = {"status": "done", "id": res.get("id"), "seconds": res.get("seconds")}
+            runs[run_id] = {"status": "done", "id": res.get("id"), "seconds": res.get("seconds")}
         except TwinError as exc:
-            _RUNS[run_id] = {"status": "error", "message": exc.message}
+            runs[run_id] = {"status": "error", "message": exc.message}
         except Exception as exc:  # reported in the page, not a traceback
-            _RUNS[run_id] = {"status": "error", "message": str(exc)}
+            runs[run_id] = {"status": "error", "message": str(exc)}
 
     threading.Thread(target=work, daemon=True, name=f"scenario-{run_id}").start()
 
@@ -1005,27 +1011,34 @@ def _scenario_form(settings: Settings, lang: Lang, structures: list[dict[str, An
             )
             run_id = f"{time.time():.6f}"
             st.session_state["scenario_run"] = run_id
+            st.session_state.pop("scenario_error", None)
             _start_scenario(settings, req, run_id)
 
 
 @st.fragment(run_every=1.0)
 def _scenario_progress(lang: Lang) -> None:
     """Polls the background run without blocking the rest of the page."""
+    if st.session_state.get("scenario_error"):
+        st.error(st.session_state["scenario_error"])
     run_id = st.session_state.get("scenario_run")
-    run = _RUNS.get(run_id or "")
+    run = _scenario_runs().get(run_id or "")
     if not run:
         return
     if run["status"] == "running":
-        with st.status(t("scenario_running", lang), state="running"):
-            st.write(f"{time.time() - run['started']:.0f} s")
+        # Not used as a context manager: leaving the ``with`` block would mark it complete.
+        box = st.status(t("scenario_running", lang), state="running", expanded=True)
+        box.write(f"{time.time() - run['started']:.0f} s")
     elif run["status"] == "done":
+        # Show the new scenario: picked before the picker is drawn in the full rerun. No
+        # data version bump: a scenario changes no road, structure or area.
         st.session_state["scenario_id"] = run["id"]
+        st.session_state["scenario_new"] = run["id"]
         st.session_state.pop("scenario_run", None)
-        _bump_data_version()
         st.rerun(scope="app")
-    else:
-        st.error(run.get("message"))
+    else:  # kept until the next run is started, so the message does not flash by
+        st.session_state["scenario_error"] = run.get("message")
         st.session_state.pop("scenario_run", None)
+        st.error(run.get("message"))
 
 
 def render_scenario(settings: Settings, lang: Lang) -> None:
@@ -1048,6 +1061,9 @@ def render_scenario(settings: Settings, lang: Lang) -> None:
         if str(st.query_params.get("scenario_id", "")).isdigit()
         else None
     )
+    new = st.session_state.pop("scenario_new", None)
+    if new in ids:
+        st.session_state["scenario_pick"] = new
     if st.session_state.get("scenario_pick") not in ids:
         st.session_state["scenario_pick"] = wanted if wanted in ids else ids[0]
     pick = st.selectbox(

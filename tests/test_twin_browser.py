@@ -398,3 +398,89 @@ def test_network_roads_as_vector_tiles_from_the_api(driver: Any, servers: tb.Ser
         if "Failed to load" in e["message"] or "unpkg" in e["message"]
     ]
     assert not remote, remote[:2]
+
+
+def test_launch_a_scenario_from_the_page(driver: Any, servers: tb.Servers) -> None:
+    """A planner closes the Jinbin interchange bridge for a van through the sidebar form:
+    a progress indicator shows while it runs in the background (the page's own script run
+    has finished: nothing blocks), then the before/after maps with the detour drawn and
+    the table of affected OD pairs."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from scenes.scenario import DETOUR
+
+    driver.get(f"{servers.app_url}/?scene=scenario&lang=en")
+    assert _wait_text(driver, "Scenario view ▶")
+    side = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]')
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not side.find_elements(
+        By.CSS_SELECTOR, 'input[aria-label="Name"]'
+    ):
+        time.sleep(0.2)
+    name = side.find_element(By.CSS_SELECTOR, 'input[aria-label="Name"]')
+    name.send_keys(Keys.CONTROL, "a")
+    name.send_keys("close the Jinbin bridge (browser)")
+    # A van (2.6 m): the only way round, connector 1, passes under a 3.8 m underpass.
+    preset = next(
+        m
+        for m in side.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"]')
+        if "Preset" in m.text
+    )
+    pick = preset.find_element(By.TAG_NAME, "input")
+    pick.click()
+    pick.send_keys("van")
+    pick.send_keys(Keys.ENTER)
+    closed = next(
+        m
+        for m in side.find_elements(By.CSS_SELECTOR, '[data-testid="stMultiSelect"]')
+        if "Closed road" in m.text
+    )
+    box = closed.find_element(By.TAG_NAME, "input")
+    box.click()
+    box.send_keys("DEMO-BR-002")
+    box.send_keys(Keys.ENTER)
+    box.send_keys(Keys.ESCAPE)
+    assert "Jinbin interchange bridge (DEMO-BR-002)" in closed.text
+    run = next(
+        b
+        for b in side.find_elements(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button')
+        if "Scenario view" in b.text
+    )
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", run)
+    time.sleep(0.3)
+    run.click()
+
+    running = "Scenario running…"
+    saw_progress = saw_free_page = False
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 90:
+        text = _page_text(driver)
+        if running in text:
+            saw_progress = True
+            # Streamlit's own "running" widget is gone: the script run that started the
+            # scenario finished and the page answers, while the scenario still runs.
+            if not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'):
+                saw_free_page = True
+                driver.save_screenshot(str(tb.ARTIFACTS / "scenario_running.png"))
+        elif saw_progress and "close the Jinbin bridge (browser)" in text:
+            break
+        time.sleep(0.1)
+    print(f"scenario run seen for {time.monotonic() - t0:.1f} s")
+    assert saw_progress, "no progress indicator while the scenario ran"
+    assert saw_free_page, "the page stayed busy while the scenario ran"
+    assert _wait_text(driver, "close the Jinbin bridge (browser)"), _page_text(driver)[:1500]
+    assert _wait_text(driver, "Affected OD pairs")
+    deadline = time.monotonic() + 30
+    while (
+        time.monotonic() < deadline
+        and len(driver.find_elements(By.CSS_SELECTOR, tb.DECK_CANVAS_CSS)) < 2
+    ):
+        time.sleep(0.3)
+    canvases = driver.find_elements(By.CSS_SELECTOR, tb.DECK_CANVAS_CSS)
+    after = tb.wait_rendered(driver, canvases[1], background=BACKGROUND)
+    tb.save(after, "scenario_launched_after")
+    driver.save_screenshot(str(tb.ARTIFACTS / "scenario_launched_page.png"))
+    text = _page_text(driver)
+    assert "detour" in text  # the affected OD pair's status in the table
+    assert tb.color_fraction(after, DETOUR, tol=40) > 0.0003  # the detour drawn (amber)

@@ -309,6 +309,14 @@ def load_demo(conn: Connection) -> dict[str, Any]:
     )
     limit(ids["bridge2_id"], "height", 500)
     limit(ids["bridge2_id"], "weight", 55_000)
+    s11_at_bridge = conn.execute(
+        text(
+            "SELECT id FROM road_edge WHERE id = ANY(:ids)"
+            " ORDER BY geom <-> ST_SetSRID(ST_Point(117.4625, 39.0895), 4326) LIMIT 1"
+        ),
+        {"ids": edges_by_road["S11"]},
+    ).scalar_one()
+    link(ids["bridge2_id"], [s11_at_bridge])  # closing it detours the S11 port flow
 
     # Inspection history of the class-4 bridge, and one for the interchange.
     for d, score, cls in [
