@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ _METRIC_BYTES_PER_ARC = 80
 #: The reachability pseudo-metric (see :func:`weights`).
 REACH = "reach"
 
-_topologies: dict[int, tuple[np.ndarray, Any]] = {}
+_topologies: dict[tuple[int, ...], tuple[tuple[weakref.ref[np.ndarray], ...], Any]] = {}
 _topo_lock = threading.Lock()
 _metric_lock = threading.Lock()
 _local = threading.local()
@@ -124,19 +125,23 @@ def available(g: CompiledGraph) -> bool:
 def topology(g: CompiledGraph) -> Any:
     """The contracted graph (``routingkit_cch.CCH``), built once per process and shared by
     graph copies with the same order array and arcs."""
-    key = id(g.cch_order)
+    assert g.cch_order is not None
+    arrays = (g.cch_order, g.tail, g.head)
+    key = tuple(id(a) for a in arrays)
     hit = _topologies.get(key)
-    if hit is not None and hit[0] is g.cch_order:
+    if hit is not None and all(r() is a for r, a in zip(hit[0], arrays, strict=True)):
         return hit[1]
     with _topo_lock:
+        # drop the topologies of graphs that are gone (weak references to their arrays)
+        for k in [k for k, (refs, _) in _topologies.items() if any(r() is None for r in refs)]:
+            del _topologies[k]
         hit = _topologies.get(key)
-        if hit is not None and hit[0] is g.cch_order:
+        if hit is not None and all(r() is a for r, a in zip(hit[0], arrays, strict=True)):
             return hit[1]
-        assert g.cch_order is not None
         cch = _rk().CCH(g.cch_order.tolist(), g.tail.tolist(), g.head.tolist(), False)
-        if len(_topologies) >= 4:
+        if len(_topologies) >= 2:
             _topologies.clear()
-        _topologies[key] = (g.cch_order, cch)
+        _topologies[key] = (tuple(weakref.ref(a) for a in arrays), cch)
         return cch
 
 
@@ -168,14 +173,14 @@ def weights(g: CompiledGraph, mask: np.ndarray, metric: str) -> np.ndarray:
 
 def fingerprint(g: CompiledGraph, mask: np.ndarray) -> bytes:
     """Digest of a mask, memoised by identity for long-lived (cached) mask arrays."""
-    memo: dict[int, tuple[np.ndarray, bytes]] = g.cache.setdefault("cch_fp", {})
+    memo: dict[int, tuple[weakref.ref[np.ndarray], bytes]] = g.cache.setdefault("cch_fp", {})
     hit = memo.get(id(mask))
-    if hit is not None and hit[0] is mask:
+    if hit is not None and hit[0]() is mask:
         return hit[1]
     digest = hashlib.blake2b(np.ascontiguousarray(mask).tobytes(), digest_size=16).digest()
-    if len(memo) > 64:
+    if len(memo) > 256:
         memo.clear()
-    memo[id(mask)] = (mask, digest)
+    memo[id(mask)] = (weakref.ref(mask), digest)  # weak: per-request masks may go
     return digest
 
 
