@@ -50,7 +50,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from loaders.osm_tags import (
@@ -69,6 +68,7 @@ __all__ = [
     "LoadReport",
     "OsmNetwork",
     "OsmReadError",
+    "Table",
     "read_osm",
 ]
 
@@ -232,6 +232,73 @@ class LoadReport:
         }
 
 
+class Table:
+    """Equal-length named numpy columns, read as ``t.col`` or ``t["col"]``.
+
+    The few DataFrame features the reader needs, without pandas: importing pandas (and
+    the pyarrow it pulls in) costs ~100 MB of memory and over half a second of start-up,
+    more than the whole read of a city-sized file.
+    """
+
+    def __init__(self, columns: Mapping[str, Any] | None = None) -> None:
+        self._cols: dict[str, np.ndarray] = {}
+        self._n = 0
+        for name, values in (columns or {}).items():
+            self[name] = values
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Any], columns: Iterable[str]) -> Table:
+        """From tuples (in ``columns`` order) or dicts (by column name)."""
+        names = list(columns)
+        data: dict[str, list[Any]] = {c: [] for c in names}
+        for row in rows:
+            values = (row[c] for c in names) if isinstance(row, Mapping) else row
+            for c, v in zip(names, values, strict=True):
+                data[c].append(v)
+        return cls({c: _objects(v) for c, v in data.items()})
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._cols
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._cols[name]
+
+    def __setitem__(self, name: str, values: Any) -> None:
+        arr = values if isinstance(values, np.ndarray) else _objects(list(values))
+        if self._cols and len(arr) != self._n:
+            raise ValueError(f"column {name!r} has {len(arr)} rows, the table {self._n}")
+        self._n = len(arr)
+        self._cols[name] = arr
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._cols[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names in order."""
+        return list(self._cols)
+
+    def take(self, rows: Any) -> Table:
+        """The rows selected by an index array, a mask or a slice."""
+        return Table({c: v[rows] for c, v in self._cols.items()})
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """An object array holding ``values`` as they are (lists and dicts stay elements)."""
+    arr = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        arr[i] = v
+    return arr
+
+
 @dataclass
 class OsmNetwork:
     """The routable graph and assets read from one file (local 0-based ids).
@@ -259,13 +326,13 @@ class OsmNetwork:
         The :class:`LoadReport`.
     """
 
-    nodes: pd.DataFrame
-    edges: pd.DataFrame
+    nodes: Table
+    edges: Table
     edge_geoms: np.ndarray
-    roads: pd.DataFrame
-    assets: pd.DataFrame
-    limits: pd.DataFrame
-    asset_edges: pd.DataFrame
+    roads: Table
+    assets: Table
+    limits: Table
+    asset_edges: Table
     report: LoadReport
 
 
@@ -698,11 +765,11 @@ def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, 
             report.issue(section, k).add(f"way/{wid}{text}")
     idx = np.frombuffer(ptr, dtype=np.int64) if len(ptr) else np.zeros(0, np.int64)
 
-    def gather(values: list[Any], dtype: Any = object) -> list[Any]:
+    def gather(values: list[Any], dtype: Any = object) -> Any:
         arr = np.empty(len(values), dtype=dtype)
         for j, v in enumerate(values):  # element-wise: values may be lists (no broadcasting)
             arr[j] = v
-        return list(arr[idx])
+        return arr[idx]
 
     w = _WayAttrs()
     w.highway = gather([p.highway for p in parsed])
@@ -876,7 +943,7 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
     first_pos = np.empty(len(node_osm), np.int64)
     all_pos = np.concatenate([np.where(rev, e1, e0), np.where(rev, e0, e1)])
     first_pos[node_inv] = all_pos
-    nodes = pd.DataFrame(
+    nodes = Table(
         {
             "id": np.arange(len(node_osm), dtype=np.int64),
             "osm_id": node_osm,
@@ -887,38 +954,34 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
     ne = len(e0)
     geoms = _edge_geometry(lon, lat, e0, e1, rev)
     way_ids = np.asarray(b.way_ids, dtype=np.int64)
-    edges = pd.DataFrame(
+    edges = Table(
         {
             "id": np.arange(ne, dtype=np.int64),
             "source": node_inv[:ne],
             "target": node_inv[ne:],
             "osm_way_id": way_ids[ew] if ne else np.zeros(0, np.int64),
-            "highway": np.asarray(w.highway, dtype=object)[ew] if ne else [],
-            "name": np.asarray(w.name, dtype=object)[ew] if ne else [],
-            "ref": np.asarray(w.ref, dtype=object)[ew] if ne else [],
+            "highway": np.asarray(w.highway, dtype=object)[ew],
+            "name": np.asarray(w.name, dtype=object)[ew],
+            "ref": np.asarray(w.ref, dtype=object)[ew],
             "road": np.asarray(w.road, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
             "length_m": length_m,
-            "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else [],
+            "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else np.zeros(0),
             "oneway": oneway != 0,
             "reversed": rev,
         }
     )
     for col, vals in w.limits.items():
         edges[col] = np.asarray(vals, dtype=float)[ew] if ne else np.zeros(0)
-    for col in ("hgv", "hazmat", "tunnel_category", "is_bridge", "is_tunnel", "conditional"):
-        vals = getattr(w, col)
-        edges[col] = np.asarray(vals, dtype=object)[ew] if ne else []
-    edges["is_bridge"] = edges["is_bridge"].astype(bool)
-    edges["is_tunnel"] = edges["is_tunnel"].astype(bool)
+    for col in ("hgv", "hazmat", "tunnel_category", "conditional"):
+        edges[col] = np.asarray(getattr(w, col), dtype=object)[ew]
+    for col in ("is_bridge", "is_tunnel"):
+        edges[col] = np.asarray(getattr(w, col), dtype=bool)[ew] if ne else np.zeros(0, bool)
     _self_intersections(report, edges, geoms)
     assets, limits, asset_edges = _assets(b, w, report, edges, geoms, nodes, ew)
     for col in _LIMIT_COLUMNS.values():
-        edges[col] = edges[col].round().astype("Int64")
+        edges[col] = np.round(edges[col])  # whole cm/kg; NaN: no limit
     road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
-    road_frame = pd.DataFrame(
-        road_rows,
-        columns=["id", "code", "name_zh", "name_en", "road_class"],
-    )
+    road_frame = Table.from_rows(road_rows, ["id", "code", "name_zh", "name_en", "road_class"])
     if len(nodes):
         report.bbox = (
             float(nodes.lon.min()),
@@ -938,35 +1001,35 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
     return OsmNetwork(nodes, edges, geoms, road_frame, assets, limits, asset_edges, report)
 
 
-def _self_intersections(report: LoadReport, edges: pd.DataFrame, geoms: np.ndarray) -> None:
+def _self_intersections(report: LoadReport, edges: Table, geoms: np.ndarray) -> None:
     if not len(geoms):
         return
-    closed = edges["source"].to_numpy() == edges["target"].to_numpy()
+    closed = edges["source"] == edges["target"]
     simple = np.asarray(shapely.is_simple(geoms))
     bad = np.flatnonzero(~simple & ~closed)
     if len(bad):
         issue = report.issue("warnings", "self_intersecting_edges")
         for i in bad[:_EXAMPLES]:
-            issue.add(f"way/{edges.osm_way_id.iat[i]}", 0)
+            issue.add(f"way/{edges.osm_way_id[i]}", 0)
         issue.count = len(bad)
 
 
-def _region(report: LoadReport, nodes: pd.DataFrame) -> None:
+def _region(report: LoadReport, nodes: Table) -> None:
     if not len(nodes):
         return
     x0, y0, x1, y1 = CHINA_BBOX
-    lon, lat = nodes.lon.to_numpy(), nodes.lat.to_numpy()
+    lon, lat = nodes.lon, nodes.lat
     outside = ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
     if outside.any():
         swapped = outside & (lat >= x0) & (lat <= x1) & (lon >= y0) & (lon <= y1)
         issue = report.issue("warnings", "outside_china")
         for i in np.flatnonzero(outside)[:_EXAMPLES]:
-            issue.add(f"node/{nodes.osm_id.iat[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
+            issue.add(f"node/{nodes.osm_id[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
         issue.count = int(outside.sum())
         if swapped.any():
             s = report.issue("warnings", "swapped_lat_lon")
             for i in np.flatnonzero(swapped)[:_EXAMPLES]:
-                s.add(f"node/{nodes.osm_id.iat[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
+                s.add(f"node/{nodes.osm_id[i]}: lon {lon[i]:.6f}, lat {lat[i]:.6f}", 0)
             s.count = int(swapped.sum())
 
 
@@ -1048,28 +1111,52 @@ def _kind_of_way(tags: Mapping[str, str]) -> str | None:
     return None
 
 
+def _edges_of_ways(edge_way: np.ndarray, way_ids: list[int]) -> dict[int, list[int]]:
+    """OSM way id -> its edges (ascending), for the given ways only (one sort, no
+    per-edge Python loop)."""
+    if not way_ids or not len(edge_way):
+        return {}
+    order = np.argsort(edge_way, kind="stable")
+    ordered = edge_way[order]
+    wanted = np.asarray(way_ids, dtype=np.int64)
+    lo = np.searchsorted(ordered, wanted, "left")
+    hi = np.searchsorted(ordered, wanted, "right")
+    return {
+        int(w): order[a:z].tolist()
+        for w, a, z in zip(wanted.tolist(), lo.tolist(), hi.tolist(), strict=True)
+        if z > a
+    }
+
+
 def _assets(
     b: _Buffers,
     w: _WayAttrs,
     report: LoadReport,
-    edges: pd.DataFrame,
+    edges: Table,
     geoms: np.ndarray,
-    nodes: pd.DataFrame,
+    nodes: Table,
     ew: np.ndarray,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[Table, Table, Table]:
     assets: list[dict[str, Any]] = []
     limit_rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, int, str]] = []
-    edges_of_way: dict[int, list[int]] = {}
-    for e, wi in enumerate(edges["osm_way_id"].to_numpy()):
-        edges_of_way.setdefault(int(wi), []).append(e)
     way_index = {wid: i for i, wid in enumerate(b.way_ids)}
-    # bridges and tunnels on drivable ways
+    # bridges and tunnels on drivable ways (tag sets are shared dicts: one check each)
+    kind_of_tags: dict[int, str | None] = {}
+    structures: list[tuple[int, int, str]] = []
     for wid, wi in way_index.items():
         tags = b.way_tags[wi]
-        kind = _kind_of_way(tags)
-        if kind is None or wid not in edges_of_way:
+        key = id(tags)
+        if key not in kind_of_tags:
+            kind_of_tags[key] = _kind_of_way(tags)
+        kind = kind_of_tags[key]
+        if kind is not None:
+            structures.append((wid, wi, kind))
+    edges_of_way = _edges_of_ways(edges["osm_way_id"], [s[0] for s in structures])
+    for wid, wi, kind in structures:
+        if wid not in edges_of_way:
             continue
+        tags = b.way_tags[wi]
         prefix = "bridge:" if kind == "bridge" else "tunnel:"
         zh, en = _names(tags, prefix=prefix)
         aid = len(assets)
@@ -1080,7 +1167,7 @@ def _assets(
                 "kind": kind,
                 "name_zh": zh,
                 "name_en": en,
-                "road": w.road[wi],
+                "road": int(w.road[wi]),
                 "geom": _way_geometry(b, wi),
                 "attributes": {"osm_tags": tags, "layer": tags.get("layer")},
             }
@@ -1088,17 +1175,17 @@ def _assets(
         limit_rows.extend(_limit_rows(aid, w.way_limits[wi]))
         links.extend((aid, e, "both") for e in edges_of_way[wid])
     # restrictor nodes projected onto their incident edges
-    node_of_osm = dict(
-        zip(nodes.osm_id.to_numpy().tolist(), nodes.id.to_numpy().tolist(), strict=True)
+    node_of_osm = dict(zip(nodes.osm_id.tolist(), nodes.id.tolist(), strict=True))
+    restrictor_nodes = np.fromiter(
+        (node_of_osm[r[0]] for r in b.restrictors if r[0] in node_of_osm), dtype=np.int64
     )
     incident: dict[int, list[int]] = {}
     for col in ("source", "target"):
-        for e, n in enumerate(edges[col].to_numpy().tolist()):
-            incident.setdefault(n, []).append(e)
-    edge_road = edges["road"].to_numpy()
-    edge_limits = {
-        col: edges[col].to_numpy(dtype=float, copy=True) for col in _LIMIT_COLUMNS.values()
-    }
+        ends = edges[col]
+        for e in np.flatnonzero(np.isin(ends, restrictor_nodes)).tolist():
+            incident.setdefault(int(ends[e]), []).append(e)
+    edge_road = edges["road"]
+    edge_limits = {col: np.array(edges[col], dtype=float) for col in _LIMIT_COLUMNS.values()}
     for osm_id, x, y, tags in b.restrictors:
         ref = f"node/{osm_id}"
         lims = limits_from_tags(tags)
@@ -1133,7 +1220,7 @@ def _assets(
     for col, arr in edge_limits.items():
         edges[col] = arr
     # man_made=bridge areas: the edges of bridge ways they cover
-    bridge_edges = np.flatnonzero(edges["is_bridge"].to_numpy())
+    bridge_edges = np.flatnonzero(edges["is_bridge"])
     tree = shapely.STRtree(geoms[bridge_edges]) if len(bridge_edges) else None
     for wid, ring, tags in b.bridge_areas:
         ref = f"way/{wid}"
@@ -1165,13 +1252,22 @@ def _assets(
         )
         limit_rows.extend(_limit_rows(aid, lims))
         links.extend((aid, int(e), "both") for e in sorted(covered))
-    asset_frame = pd.DataFrame(
+    asset_frame = Table.from_rows(
         assets,
-        columns=["id", "external_id", "kind", "name_zh", "name_en", "road", "geom", "attributes"],
+        ["id", "external_id", "kind", "name_zh", "name_en", "road", "geom", "attributes"],
     )
-    limits = pd.DataFrame(limit_rows, columns=_LIMIT_ROW_COLUMNS)
-    limits["value"] = limits["value"].astype("Int64")
-    asset_edges = pd.DataFrame(links, columns=["asset", "edge", "direction"]).drop_duplicates(
-        ["asset", "edge"]
+    limits = Table.from_rows(limit_rows, _LIMIT_ROW_COLUMNS)
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for a, e, d in links:  # the first link of each (asset, edge), in order
+        if (a, e) not in seen:
+            seen.add((a, e))
+            kept.append((a, e, d))
+    asset_edges = Table(
+        {
+            "asset": np.asarray([k[0] for k in kept], dtype=np.int64),
+            "edge": np.asarray([k[1] for k in kept], dtype=np.int64),
+            "direction": _objects([k[2] for k in kept]),
+        }
     )
     return asset_frame, limits, asset_edges

@@ -18,16 +18,19 @@ def test_generated_network_round_trips_through_osm(tmp_path: Path) -> None:
     assert len(back.edges) == net.n_edges
     assert not back.report.unparseable and not back.report.rejected
     # way id = edge index + 1: lengths agree with the generator's to within 1 %
-    order = back.edges.osm_way_id.to_numpy() - 1
-    ratio = back.edges.length_m.to_numpy() / net.edge_length_m[order]
+    order = back.edges.osm_way_id - 1
+    ratio = back.edges.length_m / net.edge_length_m[order]
     assert np.all(np.abs(ratio - 1) < 0.01)
-    assert back.edges.oneway.to_numpy().sum() == int(net.edge_oneway.sum())
+    assert back.edges.oneway.sum() == int(net.edge_oneway.sum())
     # every structure with a known posted height shows up on its edges
+    height_of_way = dict(
+        zip(back.edges.osm_way_id.tolist(), back.edges.max_height_cm.tolist(), strict=True)
+    )
     for s in net.structures:
         h = s.limits.get("height")
         if s.kind == "height_restrictor" or h is None or s.conditional or s.direction != "both":
             continue
-        got = back.edges.set_index("osm_way_id").loc[[e + 1 for e in s.edges], "max_height_cm"]
-        assert (got.astype(float) <= h).all(), s.external_id
+        got = np.array([height_of_way[e + 1] for e in s.edges], dtype=float)
+        assert (got <= h).all(), s.external_id
     kinds = set(back.assets.kind)
     assert {"bridge", "height_restrictor"} <= kinds

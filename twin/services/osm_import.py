@@ -43,11 +43,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from loaders.osm import LoadReport, OsmNetwork, OsmReadError, read_osm
+from loaders.osm import LoadReport, OsmNetwork, OsmReadError, Table, read_osm
 from twin.errors import InputError
 from twin.ingest import (
     COPY_NULL,
@@ -235,13 +234,13 @@ def _check_network(
         )
     if bbox is not None:
         x0, y0, x1, y1 = bbox
-        lon, lat = net.nodes.lon.to_numpy(), net.nodes.lat.to_numpy()
+        lon, lat = net.nodes.lon, net.nodes.lat
         out = ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
         if out.any():
             i = int(np.flatnonzero(out)[0])
             raise InputError(
                 f"{path}: {int(out.sum())} node(s) lie outside the bbox {bbox}, e.g. "
-                f"node/{net.nodes.osm_id.iat[i]} at lon {lon[i]:.6f}, lat {lat[i]:.6f}",
+                f"node/{net.nodes.osm_id[i]} at lon {lon[i]:.6f}, lat {lat[i]:.6f}",
                 hint="widen --bbox or clip the file (osmium extract)",
             )
 
@@ -259,14 +258,14 @@ def _sha256(path: Path) -> str:
 
 def _none(v: Any) -> Any:
     """NaN/NA -> None for COPY."""
-    if v is None or v is pd.NA:
+    if v is None:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
     return v
 
 
-def _columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
+def _columns(frame: Table, *names: str) -> Iterator[tuple[Any, ...]]:
     """Rows of ``frame``'s columns as plain Python values (faster than itertuples)."""
     return zip(*(frame[n].tolist() for n in names), strict=True)
 
@@ -509,8 +508,8 @@ def _check_edge_references(net: OsmNetwork, road_ids: dict[int, int]) -> None:
     """The foreign keys the skipped triggers would check for road_edge, checked on the
     frames: every edge's nodes are among the nodes just written, its road was upserted."""
     n = len(net.nodes)
-    ends = np.concatenate([net.edges["source"].to_numpy(), net.edges["target"].to_numpy()])
-    roads = net.edges["road"].to_numpy()
+    ends = np.concatenate([net.edges["source"], net.edges["target"]])
+    roads = net.edges["road"]
     known = np.fromiter(road_ids, dtype=np.int64, count=len(road_ids))
     if len(ends) and (ends.min() < 0 or ends.max() >= n):
         raise RuntimeError("OSM import: an edge refers to a node it did not write (a bug)")
@@ -521,7 +520,7 @@ def _check_edge_references(net: OsmNetwork, road_ids: dict[int, int]) -> None:
 def _check_asset_references(net: OsmNetwork, asset_ids: dict[int, int]) -> None:
     """asset_edge's foreign keys, checked on the frames (see :func:`_bulk`)."""
     ae = net.asset_edges
-    edge = ae["edge"].to_numpy()
+    edge = ae["edge"]
     if len(edge) and (edge.min() < 0 or edge.max() >= len(net.edges)):
         raise RuntimeError("OSM import: an asset refers to an edge it did not write (a bug)")
     if not all(int(a) in asset_ids for a in ae["asset"].tolist()):
@@ -565,9 +564,9 @@ def _bools(values: Any) -> list[str]:
     return ["t" if v else "f" for v in np.asarray(values, dtype=bool).tolist()]
 
 
-def _nullable_ints(col: pd.Series) -> list[str]:
-    """An Int64/float column as COPY text, NA/NaN as NULL."""
-    vals = col.to_numpy(dtype=float, na_value=np.nan)
+def _nullable_ints(col: np.ndarray) -> list[str]:
+    """A float column of whole numbers as COPY text, NaN as NULL."""
+    vals = np.asarray(col, dtype=float)
     out = [COPY_NULL] * len(vals)
     for i in np.flatnonzero(~np.isnan(vals)).tolist():
         out[i] = str(int(vals[i]))
@@ -594,11 +593,11 @@ def _texts(
 
 
 def _node_blocks(
-    nodes: pd.DataFrame, node_base: int, dataset: str, *, chunk: int = 50_000
+    nodes: Table, node_base: int, dataset: str, *, chunk: int = 50_000
 ) -> Iterator[str]:
     """COPY text for road_node, a chunk at a time (points as hex EWKB)."""
     attrs = copy_escape(json.dumps({"dataset": dataset}, ensure_ascii=False))
-    lon, lat, osm = nodes.lon.to_numpy(), nodes.lat.to_numpy(), nodes.osm_id.to_numpy()
+    lon, lat, osm = nodes.lon, nodes.lat, nodes.osm_id
     for lo in range(0, len(nodes), chunk):
         hi = min(lo + chunk, len(nodes))
         pts = shapely.set_srid(shapely.points(lon[lo:hi], lat[lo:hi]), 4326)
@@ -614,7 +613,7 @@ def _node_blocks(
 
 
 def _edge_blocks(
-    edges: pd.DataFrame,
+    edges: Table,
     geoms: np.ndarray,
     src: dict[str, Any],
     road_ids: dict[int, int],
@@ -626,12 +625,12 @@ def _edge_blocks(
     """COPY text for road_edge, built column-wise a chunk at a time (bounded memory)."""
     prefix = copy_escape(json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/')
     for lo in range(0, len(edges), chunk):
-        part = edges.iloc[lo : lo + chunk]
+        part = edges.take(slice(lo, lo + chunk))
         yield _edge_text(part, geoms[lo : lo + chunk], prefix, road_ids, edge_base, node_base)
 
 
 def _edge_text(
-    edges: pd.DataFrame,
+    edges: Table,
     geoms: np.ndarray,
     prefix: str,
     road_ids: dict[int, int],
@@ -650,10 +649,10 @@ def _edge_text(
     ]
     return _lines(
         [
-            _ints(edges["id"].to_numpy() + edge_base),
+            _ints(edges["id"] + edge_base),
             [COPY_NULL if r is None else str(r) for r in road],
-            _ints(edges["source"].to_numpy() + node_base),
-            _ints(edges["target"].to_numpy() + node_base),
+            _ints(edges["source"] + node_base),
+            _ints(edges["target"] + node_base),
             list(map(str, ways)),
             _texts(edges["highway"].tolist()),
             _texts(edges["name"].tolist()),
@@ -674,7 +673,7 @@ def _edge_text(
     )
 
 
-def _upsert_roads(conn: Connection, roads: pd.DataFrame, src: dict[str, Any]) -> dict[int, int]:
+def _upsert_roads(conn: Connection, roads: Table, src: dict[str, Any]) -> dict[int, int]:
     """Insert or reuse ``road`` rows by code; returns local road index -> road.id."""
     if not len(roads):
         return {}
@@ -835,7 +834,7 @@ def _delete_stale_assets(
 
 
 def _limit_rows(
-    limits: pd.DataFrame, asset_ids: dict[int, int], src: dict[str, Any]
+    limits: Table, asset_ids: dict[int, int], src: dict[str, Any]
 ) -> Iterator[tuple[Any, ...]]:
     cols = ("asset", "kind", "value", "value_text", "unlimited", "status", "direction")
     for (asset, kind, value, vtext, unlimited, status, direction), (cond, note, key, raw) in zip(
