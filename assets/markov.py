@@ -272,6 +272,33 @@ def age_band(age_years: float, *, edges: Sequence[float] = (15.0, 30.0)) -> str:
     return f"age>={edges[-1]:g}"
 
 
+#: Traffic bands by heavy vehicles a day (AADT x heavy-vehicle share), upper edges.
+TRAFFIC_BAND_EDGES_HV_PER_DAY: tuple[tuple[str, float], ...] = (
+    ("light", 2_000.0),
+    ("medium", 8_000.0),
+    ("heavy", float("inf")),
+)
+
+
+def heavy_vehicles_per_day(aadt: Any, heavy_share: Any) -> float | None:
+    """AADT (vehicles a day, both directions) x heavy-vehicle share (0..1), or None when
+    either is missing or out of range."""
+    if not isinstance(aadt, int | float) or not isinstance(heavy_share, int | float):
+        return None
+    if aadt <= 0 or not 0 <= heavy_share <= 1:
+        return None
+    return float(aadt) * float(heavy_share)
+
+
+def traffic_band(aadt: Any, heavy_share: Any) -> str:
+    """``"traffic light"`` (< 2,000 heavy vehicles a day), ``"traffic medium"``
+    (2,000-8,000), ``"traffic heavy"`` (>= 8,000) or ``"traffic unknown"``."""
+    hv = heavy_vehicles_per_day(aadt, heavy_share)
+    if hv is None:
+        return "traffic unknown"
+    return "traffic " + next(name for name, hi in TRAFFIC_BAND_EDGES_HV_PER_DAY if hv < hi)
+
+
 def _initial(initial: FloatArray | int | Mapping[int, float]) -> FloatArray:
     if isinstance(initial, int | np.integer):
         if not 1 <= int(initial) <= N_CLASSES:

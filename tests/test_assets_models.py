@@ -123,13 +123,8 @@ def _assets(n: int, seed: int) -> list[planning.PlanAsset]:
     ]  # fmt: skip
 
 
-def test_milp_equals_brute_force_and_beats_worst_first() -> None:
-    """4 assets x 2 years: enumerate all 9^4 alternative combinations."""
-    prob = planning.build_problem(
-        _assets(4, 1), transition={"all": TRUE_P}, budgets_cny=[1.5e6, 1.0e6]
-    )
-    best = planning.solve_milp(prob, mip_rel_gap=0.0)
-    wf = planning.worst_first(prob)
+def _brute_force(prob: planning.Problem) -> float:
+    """Best objective over every combination of one alternative (or nothing) per asset."""
     n, na, ny = prob.gain.shape
     opts = [None] + [(a, y) for a in range(na) for y in range(ny)]
     brute = -np.inf
@@ -142,11 +137,45 @@ def test_milp_equals_brute_force_and_beats_worst_first() -> None:
                 gain += prob.gain[i, o[0], o[1]]
         if (spend <= prob.budgets + 1e-6).all():
             brute = max(brute, prob.base.sum() + gain)
+    return float(brute)
+
+
+def test_milp_equals_brute_force_and_beats_worst_first() -> None:
+    """4 assets x 2 years: enumerate all 9^4 alternative combinations."""
+    prob = planning.build_problem(
+        _assets(4, 1), transition={"all": TRUE_P}, budgets_cny=[1.5e6, 1.0e6]
+    )
+    best = planning.solve_milp(prob, mip_rel_gap=0.0)
+    wf = planning.worst_first(prob)
+    brute = _brute_force(prob)
     assert best.status == "optimal"
     assert best.objective == pytest.approx(brute, rel=1e-9)
     assert best.objective >= wf.objective - 1e-9
     for plan in (best, wf):
         assert all(s <= b + 1e-6 for s, b in zip(plan.spend_by_year, prob.budgets, strict=True))
+
+
+def test_identical_assets_are_counted_once_and_the_plan_equals_brute_force() -> None:
+    """5 assets (three identical class 3 bridges) x 2 years, budgets that bind: the
+    aggregated model (one integer count per type) gives the brute-force optimum of all 9^5
+    plans, and hands each identical asset at most one treatment."""
+    same = [planning.PlanAsset(i, "bridge", np.eye(5)[2], size=800.0) for i in range(3)]
+    others = [
+        planning.PlanAsset(3, "bridge", np.eye(5)[1], size=1200.0, weight=1.5),
+        planning.PlanAsset(4, "tunnel", np.eye(5)[3], size=300.0),
+    ]
+    prob = planning.build_problem(
+        same + others, transition={"all": TRUE_P}, budgets_cny=[2.0e6, 1.5e6]
+    )
+    type_of, counts = planning.asset_types(prob)
+    assert sorted(counts.tolist()) == [1, 1, 3] and len(set(type_of[:3].tolist())) == 1
+    best = planning.solve_milp(prob, mip_rel_gap=0.0)
+    assert best.solver["asset_types"] == 3
+    assert best.status == "optimal" and best.gap is not None and best.gap <= 1e-9
+    assert best.objective == pytest.approx(_brute_force(prob), rel=1e-9)
+    treated = [c["asset_id"] for c in best.choices]
+    assert len(treated) == len(set(treated)) and sum(1 for t in treated if t < 3) >= 2
+    assert all(s <= b + 1e-6 for s, b in zip(best.spend_by_year, prob.budgets, strict=True))
 
 
 def test_plan_effects_and_budgets_at_scale() -> None:
@@ -159,6 +188,41 @@ def test_plan_effects_and_budgets_at_scale() -> None:
     assert {c["action"] for c in best.choices} <= set(planning.ACTIONS)
     with pytest.raises(GradingError, match="budgets_cny"):
         planning.build_problem(_assets(3, 1), transition={"all": TRUE_P}, budgets_cny=[-1.0])
+
+
+def test_fit_by_traffic_band_finds_that_heavy_traffic_wears_faster() -> None:
+    """Synthetic history of 120 bridges, half on a heavy-vehicle corridor (21,000 heavy
+    vehicles a day), half on a quiet road (250 a day): the per-band fits recover faster
+    deterioration for the heavy band, with credible intervals that do not overlap."""
+    heavy = {"aadt": 60_000, "heavy_vehicle_share": 0.35}
+    light = {"aadt": 5_000, "heavy_vehicle_share": 0.05}
+    specs = [
+        history.AssetSpec(i, "bridge", dt.date(1995 + i % 20, 1, 1), heavy if i % 2 else light)
+        for i in range(1, 121)
+    ]
+    recs = history.generate(specs, seed=5, years=12, today=dt.date(2026, 6, 1))
+    band = {
+        s.asset_id: markov.traffic_band(s.attributes["aadt"], s.attributes["heavy_vehicle_share"])
+        for s in specs
+    }
+    assert set(band.values()) == {"traffic heavy", "traffic light"}
+    assert markov.traffic_band(None, 0.3) == "traffic unknown"
+    assert markov.traffic_band(20_000, 0.2) == "traffic medium"
+    obs = [markov.Observation(r["asset_id"], r["inspected_on"], r["condition_class"]) for r in recs]
+    fits = markov.fit_groups(obs, group_of=lambda o: band[int(o.asset_id)])  # type: ignore[call-overload]
+    h, li = fits["traffic heavy"], fits["traffic light"]
+    assert h.n_pairs > 300 and li.n_pairs > 300
+
+    def years_in_classes_1_to_3(m: np.ndarray) -> float:
+        return float(sum(1.0 / (1.0 - m[i, i]) for i in range(3)))
+
+    assert years_in_classes_1_to_3(h.matrix) < 0.5 * years_in_classes_1_to_3(li.matrix)
+    assert h.intervals()[1][1, 1] < li.intervals()[0][1, 1]  # class 2 stay: heavy hi < light lo
+    assert history.traffic_factor(heavy) > 1.5 > 0.8 > history.traffic_factor(light)  # type: ignore[operator]
+    rng = np.random.default_rng(1)
+    t = history.synthetic_traffic("motorway_link", rng=rng, port_corridor=True)
+    assert 40_000 <= t["aadt"] <= 80_000 and t["heavy_vehicle_share"] >= 0.4
+    assert t["traffic_synthetic"] is True
 
 
 def test_synthetic_history_is_seeded_labelled_and_graded() -> None:

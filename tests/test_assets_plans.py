@@ -90,3 +90,48 @@ def test_forecast_and_plan_api(client: TestClient) -> None:
     )
     assert client.get("/plans/999999").status_code == 404
     assert client.get("/assets/999999/forecast").status_code == 404
+
+
+def test_forecasts_per_traffic_band_with_pooling(client: TestClient) -> None:
+    """12 bridges with heavy traffic, one with light traffic and one without data (it gets
+    SYNTHETIC traffic of a tertiary road: light): the heavy band has its own model, the
+    light band too few pairs, so it is pooled to the bridge model and says so."""
+    conn = client.app.state.connection  # type: ignore[attr-defined]
+    heavy = {"aadt": 60_000, "heavy_vehicle_share": 0.35}
+    ids = []
+    for i, attrs in enumerate([heavy] * 12 + [{"aadt": 4_000, "heavy_vehicle_share": 0.05}, {}]):
+        a = svc.create_asset(
+            conn, external_id=f"TB-{i}", kind="bridge", attributes=attrs,
+            wkt=f"LINESTRING(117.{i:02d} 39.1, 117.{i:02d}1 39.1)",
+            built_on=dt.date(1990 + i, 1, 1), actor="t",
+        )  # fmt: skip
+        ids.append(a["id"])
+    out = generate_history(conn, seed=4, years=12)
+    assert out["synthetic_traffic"]["structures"] == 1
+    assert out["synthetic_traffic"]["kept_real_traffic"] == 13
+    attrs, source = conn.execute(
+        text("SELECT attributes, source FROM asset WHERE id = :i"), {"i": ids[-1]}
+    ).one()
+    assert attrs["traffic_synthetic"] is True and attrs["aadt"] > 0
+    assert source["traffic"]["synthetic"] is True and "SYNTHETIC" in source["traffic"]["note"]
+    real = conn.execute(text("SELECT attributes FROM asset WHERE id = :i"), {"i": ids[0]}).scalar()
+    assert real["aadt"] == 60_000 and "traffic_synthetic" not in real
+
+    r = client.get("/forecasts/bridge", params={"years": 10})
+    assert r.status_code == 200, r.text
+    bands = {b["band"]: b for b in r.json()["traffic_bands"]}
+    assert set(bands) == {"traffic heavy", "traffic light"}
+    assert bands["traffic heavy"]["assets"] == 12 and not bands["traffic heavy"]["pooled"]
+    assert bands["traffic heavy"]["model_group"] == "bridge|traffic heavy"
+    assert bands["traffic light"]["pooled"] and bands["traffic light"]["model_group"] == "bridge"
+    assert bands["traffic light"]["band_pairs"] < 30
+    assert all(len(b["shares"]) == 11 for b in bands.values())
+    r = client.get("/forecasts/bridge", params={"years": 10, "band": "heavy"})
+    assert r.status_code == 200 and r.json()["model"]["group"] == "bridge|traffic heavy"
+    assert r.json()["assets"] == 12
+    r = client.get("/forecasts/bridge", params={"band": "medium"})
+    assert r.status_code == 404 and "heavy" in r.json()["message"]
+    png = client.get("/forecasts/bridge/figure.png", params={"band": "light"})
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    one = client.get(f"/assets/{ids[0]}/forecast", params={"years": 5}).json()
+    assert one["group"] == "bridge|traffic heavy" and one["traffic_band"] == "traffic heavy"

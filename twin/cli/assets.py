@@ -164,15 +164,24 @@ def audit(asset_id: int = typer.Argument(...)) -> None:
 def generate_history(
     seed: int = typer.Option(20240601, help="Random seed (same seed, same history)."),
     years: int = typer.Option(12, help="Years of history."),
+    traffic: bool = typer.Option(
+        True, help="First give structures without real traffic data SYNTHETIC traffic."
+    ),
     actor: str = ACTOR_OPTION,
 ) -> None:
     """Replace the SYNTHETIC inspection history of every bridge and tunnel (marked
-    synthetic=true; real inspections are kept)."""
+    synthetic=true; real inspections are kept); heavier traffic wears structures faster."""
     from twin.services.asset_history import generate_history as gen
 
     with common.db_session() as db:
-        out = gen(db, seed=seed, years=years, actor=actor)
+        out = gen(db, seed=seed, years=years, actor=actor, traffic=traffic)
     console.print(
         f"synthetic history: {out['inspections']} inspections of {out['assets']} bridges/tunnels "
         f"over {years} years (seed {seed}; {out['removed_synthetic']} old synthetic rows replaced)"
     )
+    if out["synthetic_traffic"]:
+        t = out["synthetic_traffic"]
+        console.print(
+            f"SYNTHETIC traffic (AADT, heavy-vehicle share by road class) on {t['structures']} "
+            f"structures; {t['kept_real_traffic']} with real traffic data kept"
+        )

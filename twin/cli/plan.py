@@ -85,9 +85,13 @@ def forecast(
     kind: str = typer.Option("bridge", help="Asset kind."),
     asset_id: int | None = typer.Option(None, "--asset", help="One asset instead of the network."),
     years: int = typer.Option(30, help="1..30 years."),
+    band: str | None = typer.Option(
+        None, help="Traffic band (light, medium, heavy): that band's assets and model."
+    ),
     png: Path | None = typer.Option(None, help="Write the figure to this PNG file."),
 ) -> None:
-    """Forecast class shares (or one asset's path); optionally write the figure."""
+    """Forecast class shares per traffic band (or one asset's path); optionally write
+    the figure."""
     if png is not None and png.suffix.lower() != ".png":
         raise InputError(f"--png {png}: the file name must end in .png")
     with common.db_session() as db:
@@ -95,9 +99,9 @@ def forecast(
             data = svc.public(svc.forecast_asset(db, asset_id, years=years))
             fig = svc.asset_forecast_png(db, asset_id, years=years) if png else None
         else:
-            data = svc.public(svc.forecast_network(db, kind=kind, years=years))
+            data = svc.public(svc.forecast_network(db, kind=kind, years=years, band=band))
             data.pop("groups", None)
-            fig = svc.network_forecast_png(db, kind=kind, years=years) if png else None
+            fig = svc.network_forecast_png(db, kind=kind, years=years, band=band) if png else None
     if png is not None and fig is not None:
         png.write_bytes(fig)
         console.print(f"wrote {png}")

@@ -1,7 +1,8 @@
 """Deterioration forecasts and budgeted maintenance plans from the database.
 
-Reads graded inspections, fits Markov matrices per asset kind (and per kind and age band
-where there are enough pairs), forecasts class shares with credible bands, draws the
+Reads graded inspections, fits Markov matrices per asset kind (and per kind and age band,
+per kind and traffic band where there are enough pairs; a sparse band is pooled to its
+kind's fit and says so), forecasts class shares with credible bands, draws the
 figures, and solves multi-year plans (exact milp and worst-first, same alternatives),
 storing each plan in ``maintenance_plan`` and turning a plan year into work orders.
 """
@@ -36,7 +37,8 @@ def _observations(
     rows = conn.execute(
         text(
             "SELECT i.asset_id, i.inspected_on, i.condition_class, a.kind, a.built_on, "
-            "(i.source->>'assumed_built_year')::int AS assumed FROM inspection i "
+            "(i.source->>'assumed_built_year')::int AS assumed, a.attributes->'aadt', "
+            "a.attributes->'heavy_vehicle_share' FROM inspection i "
             "JOIN asset a ON a.id = i.asset_id WHERE i.condition_class IS NOT NULL "
             "AND (CAST(:k AS text) IS NULL OR a.kind = :k) ORDER BY i.asset_id, i.inspected_on"
         ),
@@ -46,16 +48,24 @@ def _observations(
     info: dict[int, dict[str, Any]] = {}
     for r in rows:
         built = r[4].year if r[4] else r[5]
-        info.setdefault(r[0], {"kind": r[3], "built_year": built})
+        info.setdefault(
+            r[0], {"kind": r[3], "built_year": built, "traffic": markov.traffic_band(r[6], r[7])}
+        )
     return obs, info
 
 
+#: A traffic or age band with fewer yearly pairs than this uses its kind's fit.
+MIN_PAIRS = 30
+
+
 def fit_models(
-    db: DbLike, *, kind: str | None = None, min_pairs: int = 30
+    db: DbLike, *, kind: str | None = None, min_pairs: int = MIN_PAIRS
 ) -> dict[str, markov.MarkovFit]:
-    """Transition matrices: ``"all"``, one per kind, and per kind and age band (age at the
-    earlier inspection of a pair: < 15, 15-30, >= 30 years) where the group has at least
-    ``min_pairs`` yearly pairs; sparse groups borrow strength from the pooled fit."""
+    """Transition matrices: ``"all"``, one per kind, per kind and age band (age at the
+    earlier inspection of a pair: < 15, 15-30, >= 30 years) and per kind and traffic band
+    (``"bridge|traffic heavy"``, :func:`assets.markov.traffic_band`) where the group has
+    at least ``min_pairs`` yearly pairs (sparser bands are left out: their assets use the
+    kind's fit, see :func:`band_models`); groups borrow strength from the pooled fit."""
     conn = conn_of(db)
     obs, info = _observations(conn, kind)
     if not obs:
@@ -74,11 +84,43 @@ def fit_models(
             return f"{a['kind']}|age unknown"
         return f"{a['kind']}|{markov.age_band(o.inspected_on.year - a['built_year'])}"
 
+    def by_kind_traffic(o: markov.Observation) -> str:
+        a = info[int(o.asset_id)]  # type: ignore[call-overload]
+        return f"{a['kind']}|{a['traffic']}"
+
     fits = markov.fit_groups(obs, group_of=by_kind)
-    for g, f in markov.fit_groups(obs, group_of=by_kind_age).items():
-        if g != "all" and f.n_pairs >= min_pairs:
-            fits[g] = f
+    for grouping in (by_kind_age, by_kind_traffic):
+        for g, f in markov.fit_groups(obs, group_of=grouping).items():
+            if g != "all" and f.n_pairs >= min_pairs and not g.endswith("unknown"):
+                fits[g] = f
     return fits
+
+
+def band_models(db: DbLike, *, kind: str, min_pairs: int = MIN_PAIRS) -> dict[str, dict[str, Any]]:
+    """Per traffic band of ``kind``: the model its assets use (the band's own fit, or the
+    kind's fit when the band has fewer than ``min_pairs`` yearly pairs: ``pooled``), the
+    band's own pair count and its current assets' classes."""
+    conn = conn_of(db)
+    fits = fit_models(conn, kind=kind, min_pairs=min_pairs)
+    obs, info = _observations(conn, kind)
+    pairs: dict[str, int] = {}
+    for band in {a["traffic"] for a in info.values()}:
+        band_obs = [o for o in obs if info[int(o.asset_id)]["traffic"] == band]  # type: ignore[call-overload]
+        pairs[band] = int(markov.yearly_pairs(band_obs)[0].sum())
+    latest = _latest_classes(conn, kind)
+    out: dict[str, dict[str, Any]] = {}
+    for band in sorted(pairs):
+        group = f"{kind}|{band}"
+        fit = fits.get(group) or fits.get(kind, fits["all"])
+        classes = [c for a, c in latest.items() if info.get(a, {}).get("traffic") == band]
+        out[band] = {
+            "fit": fit,
+            "model_group": fit.group,
+            "pooled": group not in fits,
+            "band_pairs": pairs[band],
+            "classes": classes,
+        }
+    return out
 
 
 def _latest_classes(conn: Any, kind: str | None) -> dict[int, int]:
@@ -96,30 +138,68 @@ def _latest_classes(conn: Any, kind: str | None) -> dict[int, int]:
 
 
 def forecast_network(
-    db: DbLike, *, kind: str = "bridge", years: int = 30, seed: int = 0
+    db: DbLike, *, kind: str = "bridge", years: int = 30, seed: int = 0, band: str | None = None
 ) -> dict[str, Any]:
     """Class shares of ``kind`` for the next ``years`` years from the latest grades, with the
-    fit's credible band (posterior draws of the transition matrix)."""
+    fit's credible band (posterior draws of the transition matrix), and the same per
+    traffic band (``traffic_bands``: each names the model it used and whether it was
+    pooled to the kind's fit for want of pairs). With ``band`` (``"heavy"`` or
+    ``"traffic heavy"``), the top-level forecast is that band's."""
     if not 1 <= years <= 30:
         raise InputError(f"years = {years} is out of range; forecasts cover 1..30 years")
     conn = conn_of(db)
     fits = fit_models(conn, kind=kind)
     fit = fits.get(kind, fits["all"])
     latest = _latest_classes(conn, kind)
-    counts = np.bincount(np.array(list(latest.values())) - 1, minlength=5).astype(float)
-    bands = markov.forecast_bands(fit, counts, years=years, seed=seed)
+    bands = band_models(conn, kind=kind)
     start = dt.date.today().year
+    per_band = []
+    for name, b in bands.items():
+        if not b["classes"]:
+            continue
+        counts = np.bincount(np.array(b["classes"]) - 1, minlength=5).astype(float)
+        fb = markov.forecast_bands(b["fit"], counts, years=years, seed=seed)
+        per_band.append(
+            {
+                "band": name,
+                "assets": len(b["classes"]),
+                "model_group": b["model_group"],
+                "pooled": b["pooled"],
+                "band_pairs": b["band_pairs"],
+                "shares": np.round(fb["mean"], 5).tolist(),
+                "lower": np.round(fb["lower"], 5).tolist(),
+                "upper": np.round(fb["upper"], 5).tolist(),
+                "_bands": fb,
+                "_fit": b["fit"],
+            }
+        )
+    title = kind
+    if band is not None:
+        want = band if band.startswith("traffic ") else f"traffic {band}"
+        chosen = next((b for b in per_band if b["band"] == want), None)
+        if chosen is None:
+            have = ", ".join(b["band"].removeprefix("traffic ") for b in per_band) or "none"
+            raise NotFound(f"no {kind} in traffic band {band!r}; bands with assets: {have}")
+        fit, latest_n, fb_top = chosen["_fit"], chosen["assets"], chosen["_bands"]
+        title = f"{kind}, {want}" + (f" (pooled: {kind} model)" if chosen["pooled"] else "")
+    else:
+        counts = np.bincount(np.array(list(latest.values())) - 1, minlength=5).astype(float)
+        fb_top = markov.forecast_bands(fit, counts, years=years, seed=seed)
+        latest_n = len(latest)
     return {
         "kind": kind,
-        "assets": len(latest),
+        "band": band,
+        "assets": latest_n,
         "start_year": start,
         "years": list(range(start, start + years + 1)),
-        "shares": np.round(bands["mean"], 5).tolist(),
-        "lower": np.round(bands["lower"], 5).tolist(),
-        "upper": np.round(bands["upper"], 5).tolist(),
+        "shares": np.round(fb_top["mean"], 5).tolist(),
+        "lower": np.round(fb_top["lower"], 5).tolist(),
+        "upper": np.round(fb_top["upper"], 5).tolist(),
         "model": fit.to_dict(),
+        "traffic_bands": [{k: v for k, v in b.items() if not k.startswith("_")} for b in per_band],
         "groups": {g: f.to_dict() for g, f in fits.items()},
-        "_bands": bands,
+        "_bands": fb_top,
+        "_title": title,
     }
 
 
@@ -133,9 +213,13 @@ def forecast_asset(db: DbLike, asset_id: int, *, years: int = 30) -> dict[str, A
     if not latest or latest["condition_class"] is None:
         raise NotFound(f"asset {asset_id} has no graded inspection to forecast from")
     fits = fit_models(conn, kind=asset["kind"])
+    attrs = asset.get("attributes") or {}
+    band = markov.traffic_band(attrs.get("aadt"), attrs.get("heavy_vehicle_share"))
     built = asset["built_on"][:4] if asset["built_on"] else None
     group = asset["kind"]
-    if built:
+    if f"{asset['kind']}|{band}" in fits:  # traffic first: it drives wear in the history
+        group = f"{asset['kind']}|{band}"
+    elif built:
         g = f"{asset['kind']}|{markov.age_band(dt.date.today().year - int(built))}"
         group = g if g in fits else group
     fit = fits.get(group, fits["all"])
@@ -144,6 +228,8 @@ def forecast_asset(db: DbLike, asset_id: int, *, years: int = 30) -> dict[str, A
     return {
         "asset_id": asset_id,
         "group": fit.group,
+        "traffic_band": band,
+        "traffic_synthetic": bool(attrs.get("traffic_synthetic")),
         "start_class": latest["condition_class"],
         "years": list(range(start, start + years + 1)),
         "expected_class": np.round(path["expected_class"], 4).tolist(),
@@ -159,12 +245,15 @@ def public(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
 
-def network_forecast_png(db: DbLike, *, kind: str = "bridge", years: int = 30) -> bytes:
-    """Stacked class shares over time for ``kind`` as PNG."""
-    f = forecast_network(db, kind=kind, years=years)
+def network_forecast_png(
+    db: DbLike, *, kind: str = "bridge", years: int = 30, band: str | None = None
+) -> bytes:
+    """Stacked class shares over time for ``kind`` (or one traffic band of it) as PNG."""
+    f = forecast_network(db, kind=kind, years=years, band=band)
     return plots.stacked_shares_png(
         f["_bands"]["mean"], start_year=f["start_year"], bands=f["_bands"],
-        title=f"{kind}: forecast class shares ({f['assets']} assets, {f['model']['n_pairs']} yearly pairs)",
+        title=f"{f['_title']}: forecast class shares ({f['assets']} assets, "
+        f"model {f['model']['group']}, {f['model']['n_pairs']} yearly pairs)",
     )  # fmt: skip
 
 
@@ -197,12 +286,14 @@ def _plan_assets(
     ).all()
     out = []
     for aid, kind, klass, length_m, attrs in rows:
+        a = attrs or {}
+        band = f"{kind}|{markov.traffic_band(a.get('aadt'), a.get('heavy_vehicle_share'))}"
         out.append(
             planning.PlanAsset(
                 asset_id=int(aid),
                 kind=kind,
                 distribution=np.eye(5)[int(klass) - 1],
-                group=kind if kind in fits else "all",
+                group=band if band in fits else kind if kind in fits else "all",
                 size=_size(kind, float(length_m), attrs or {}),
                 weight=_weight(attrs or {}),
             )
@@ -211,12 +302,14 @@ def _plan_assets(
 
 
 def _size(kind: str, length_m: float, attrs: dict[str, Any]) -> float:
-    """Deck area m² for bridges (attribute, else length x lanes), metres for tunnels."""
+    """Deck area m² for bridges (attribute, else length x lanes), metres for tunnels; whole
+    m² and metres (geodesic lengths differ by millimetres between otherwise identical
+    structures, which would hide that they are interchangeable to the planner)."""
     for key in ("deck_area_m2", "area_m2"):
         v = attrs.get(key)
         if isinstance(v, int | float) and v > 0:
-            return float(v)
-    length = length_m if length_m > 1 else 30.0
+            return float(max(1, round(v)))
+    length = float(round(length_m)) if length_m > 1 else 30.0
     if kind == "bridge":
         lanes = (
             attrs.get("osm_tags", {}).get("lanes")
@@ -227,7 +320,7 @@ def _size(kind: str, length_m: float, attrs: dict[str, Any]) -> float:
             n = max(1, int(str(lanes))) if lanes else 2
         except ValueError:
             n = 2
-        return length * (n * LANE_WIDTH_M + VERGE_M)
+        return float(round(length * (n * LANE_WIDTH_M + VERGE_M)))
     return length
 
 
@@ -260,7 +353,8 @@ def run_plan(
     if not 0 < time_limit_s <= 3600:
         raise InputError(f"time_limit_s = {time_limit_s}; use (0, 3600] seconds")
     conn = conn_of(db)
-    fits = {k: v for k, v in fit_models(conn).items() if "|" not in k}
+    # per kind and traffic band where the band has its own fit (age bands: forecasts only)
+    fits = {k: v for k, v in fit_models(conn).items() if "|" not in k or "|traffic " in k}
     items = _plan_assets(conn, kinds, fits)
     if not items:
         raise NotFound(

@@ -32,21 +32,35 @@ class WorkOrdersIn(BaseModel):
     method: str = "milp"
 
 
+BAND = Query(
+    None,
+    description="Traffic band (light, medium, heavy): forecast that band's assets with its model",
+)
+
+
 @router.get("/forecasts/{kind}")
 def forecast(
-    kind: str, years: int = Query(30, ge=1, le=30), db: Session = Depends(get_session)
+    kind: str,
+    years: int = Query(30, ge=1, le=30),
+    band: str | None = BAND,
+    db: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """Class shares of an asset kind for 1-30 years, with credible bands and the fitted
-    transition matrices (per kind and age band)."""
-    return svc.public(svc.forecast_network(db, kind=kind, years=years))
+    """Class shares of an asset kind for 1-30 years, with credible bands, the same per
+    traffic band (``traffic_bands``, each naming its model and whether it was pooled to
+    the kind's fit) and the fitted transition matrices (per kind, age and traffic band)."""
+    return svc.public(svc.forecast_network(db, kind=kind, years=years, band=band))
 
 
 @router.get("/forecasts/{kind}/figure.png", response_class=Response)
 def forecast_png(
-    kind: str, years: int = Query(30, ge=1, le=30), db: Session = Depends(get_session)
+    kind: str,
+    years: int = Query(30, ge=1, le=30),
+    band: str | None = BAND,
+    db: Session = Depends(get_session),
 ) -> Response:
-    """Stacked class shares over time (PNG)."""
-    return Response(svc.network_forecast_png(db, kind=kind, years=years), media_type="image/png")
+    """Stacked class shares over time (PNG), of one traffic band with ``band``."""
+    png = svc.network_forecast_png(db, kind=kind, years=years, band=band)
+    return Response(png, media_type="image/png")
 
 
 @router.get("/assets/{asset_id}/forecast")
