@@ -36,7 +36,7 @@ from twin.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 #: Bump when a step's code changes what it writes, so existing databases re-run it.
-SAMPLE_VERSION = "2"
+SAMPLE_VERSION = "3"
 #: ``source.dataset`` / OSM dataset identity of everything the sample writes.
 DATASET = "sample:tianjin"
 
