@@ -252,10 +252,15 @@ def _reachable(
     mask: np.ndarray,
     sources: list[tuple[int, int]],
     targets: list[tuple[int, int]],
-) -> bool:
-    """Whether any target seed can be reached from any source seed under ``mask`` (the
-    :data:`REACH` customization of the mask, made on its first "unreachable" answer).
-    Without it a no-route answer would cost an ALT search over the whole reachable part."""
+    after: int,
+) -> bool | None:
+    """Whether any target seed can be reached from any source seed under ``mask``, from
+    the :data:`REACH` customization of the mask (None while that is not worth making:
+    same rule as for metrics, the ALT searches confirming "unreachable" are booked on
+    it). Without it every no-route answer costs an ALT search over the reachable part."""
+    key = (REACH, fingerprint(g, mask))
+    if key not in _lru(g) and not _wanted(g, key, after):
+        return None
     q = customize(g, mask, REACH).query()
     res = q.run_multi([(n, 0) for n, _ in sources], [(n, 0) for n, _ in targets])
     ok = res.distance is not None
@@ -279,11 +284,14 @@ def _wanted(g: CompiledGraph, key: tuple[str, bytes], after: int) -> bool:
 
 
 def charge(g: CompiledGraph, mask: np.ndarray, metric: str, seconds: float) -> None:
-    """Book ``seconds`` of ALT search spent on an uncustomized ``(metric, mask)``."""
+    """Book ``seconds`` of ALT search spent on an uncustomized ``(metric, mask)`` (and on
+    the mask's reachability, once an "unreachable" answer asked for it)."""
     uses: dict[tuple[str, bytes], list[float]] = g.cache.get("cch_uses", {})
-    acc = uses.get((metric, fingerprint(g, mask)))
-    if acc is not None:
-        acc[1] += seconds
+    fp = fingerprint(g, mask)
+    for key in ((metric, fp), (REACH, fp)):
+        acc = uses.get(key)
+        if acc is not None:
+            acc[1] += seconds
 
 
 def prepare(g: CompiledGraph, *, metrics: tuple[str, ...] = ("time",)) -> None:
@@ -349,7 +357,7 @@ def shortest_path(
     dist = res.distance
     if dist is None or dist > _TRUST_LIMIT:
         del res  # the bindings refuse a new query while a result is alive
-        if dist is None and not _reachable(g, mask, sources, targets):
+        if dist is None and _reachable(g, mask, sources, targets, after) is False:
             return math.inf, np.zeros(0, np.int64), {"engine": "cch", "scanned": 0}
         return None  # a route beyond the integer range (or unsure): ALT decides
     arcs = np.asarray(res.arc_path, np.int64)
