@@ -43,6 +43,7 @@ Graph rules (documented choices):
 from __future__ import annotations
 
 import re
+import struct
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ __all__ = [
     "CHINA_BBOX",
     "DEFAULT_SPEED_KMH",
     "DRIVABLE",
+    "EdgeLines",
     "Issue",
     "LoadReport",
     "OsmNetwork",
@@ -300,6 +302,62 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 
 @dataclass
+class EdgeLines:
+    """Edge geometries as one coordinate array (EPSG:4326 lon/lat) and offsets.
+
+    A shapely LineString per edge costs ~250 bytes and a GEOS call; the import only
+    writes the coordinates out as EWKB, so they stay in numpy and become shapely
+    geometries only where geometry operations are needed (:meth:`geoms`).
+    """
+
+    coords: np.ndarray  # (points, 2) float64
+    offsets: np.ndarray  # (edges + 1,) int64: edge i is coords[offsets[i]:offsets[i + 1]]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def counts(self) -> np.ndarray:
+        """Number of points of each edge."""
+        return np.diff(self.offsets)
+
+    def geoms(self, edges: np.ndarray) -> np.ndarray:
+        """shapely LineStrings of the given edge indices."""
+        edges = np.asarray(edges, dtype=np.int64)
+        if not len(edges):
+            return np.zeros(0, dtype=object)
+        counts = self.counts()[edges]
+        first = np.repeat(self.offsets[edges], counts)
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        pts = self.coords[first + within]
+        return np.asarray(
+            shapely.linestrings(pts, indices=np.repeat(np.arange(len(edges)), counts))
+        )
+
+    def ewkb_hex(self, lo: int, hi: int, *, srid: int = 4326) -> list[str]:
+        """Hex EWKB (little-endian, with SRID) of edges ``lo:hi``, built with numpy."""
+        counts = self.counts()[lo:hi]
+        if not len(counts):
+            return []
+        sizes = _EWKB_HEADER + 16 * counts
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        buf = np.empty(int(sizes.sum()), dtype=np.uint8)
+        head = np.frombuffer(struct.pack("<BII", 1, 0x20000002, srid), dtype=np.uint8)
+        buf[starts[:, None] + np.arange(9)] = head
+        buf[starts[:, None] + np.arange(9, 13)] = counts.astype("<u4").view(np.uint8).reshape(-1, 4)
+        pts = np.ascontiguousarray(self.coords[self.offsets[lo] : self.offsets[hi]], dtype="<f8")
+        within = np.arange(len(pts)) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = np.repeat(starts + _EWKB_HEADER, counts) + 16 * within
+        buf[at[:, None] + np.arange(16)] = pts.view(np.uint8).reshape(-1, 16)
+        text = buf.tobytes().hex()
+        return [
+            text[2 * a : 2 * (a + n)] for a, n in zip(starts.tolist(), sizes.tolist(), strict=True)
+        ]
+
+
+_EWKB_HEADER = 13  # byte order (1) + type with SRID flag (4) + SRID (4) + points (4)
+
+
+@dataclass
 class OsmNetwork:
     """The routable graph and assets read from one file (local 0-based ids).
 
@@ -311,7 +369,7 @@ class OsmNetwork:
         ``id, source, target, osm_way_id, highway, name, ref, road, length_m, speed_kmh,
         oneway, max_height_cm .. max_axle_load_kg (nullable Int64), hgv, hazmat,
         tunnel_category, is_bridge, is_tunnel, conditional (dict), reversed``.
-    edge_geoms:
+    edge_lines:
         shapely LineStrings (EPSG:4326), aligned with ``edges``.
     roads:
         ``id, code, name_zh, name_en, road_class`` (one per ``ref``).
@@ -328,7 +386,7 @@ class OsmNetwork:
 
     nodes: Table
     edges: Table
-    edge_geoms: np.ndarray
+    edge_lines: EdgeLines
     roads: Table
     assets: Table
     limits: Table
@@ -529,6 +587,20 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
         progress("ways", seen)
     b.way_start.append(len(b.refs))
     return b
+
+
+def _release_freed_memory() -> None:
+    """Return libosmium's freed read buffers to the OS.
+
+    libosmium parses in worker threads; glibc keeps what they freed in per-thread arenas,
+    where the numpy arrays built next cannot reuse it, so without a trim those ~10-25 MB
+    add to the import's peak memory. A no-op where glibc is absent.
+    """
+    import ctypes
+    from contextlib import suppress
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _locate_xml_error(path: Path) -> str | None:
@@ -866,19 +938,18 @@ def _segments(
     return refs, lon, lat, e0, e1, way_of[e0]
 
 
-def _edge_geometry(
+def _edge_lines(
     lon: np.ndarray, lat: np.ndarray, e0: np.ndarray, e1: np.ndarray, rev: np.ndarray
-) -> np.ndarray:
-    if not len(e0):
-        return np.zeros(0, dtype=object)
+) -> EdgeLines:
     lengths = e1 - e0 + 1
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    within = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    if not len(e0):
+        return EdgeLines(np.zeros((0, 2)), offsets)
+    within = np.arange(int(lengths.sum())) - np.repeat(offsets[:-1], lengths)
     idx = np.where(
         np.repeat(rev, lengths), np.repeat(e1, lengths) - within, np.repeat(e0, lengths) + within
     )
-    coords = np.column_stack([lon[idx], lat[idx]])
-    return np.asarray(shapely.linestrings(coords, indices=np.repeat(np.arange(len(e0)), lengths)))
+    return EdgeLines(np.column_stack([lon[idx], lat[idx]]), offsets)
 
 
 def _geodesic_cumulative(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -912,6 +983,7 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
         raise OsmReadError(f"{path}: no such file")
     report = LoadReport(file=str(path))
     b = _read(path, progress)
+    _release_freed_memory()
     report.counts["ways_drivable"] = len(b.way_ids)
     restrictor_ids = np.array(sorted({r[0] for r in b.restrictors}), dtype=np.int64)
     refs, lon, lat, e0, e1, ew = _segments(b, report, restrictor_ids)
@@ -952,7 +1024,7 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
         }
     )
     ne = len(e0)
-    geoms = _edge_geometry(lon, lat, e0, e1, rev)
+    lines = _edge_lines(lon, lat, e0, e1, rev)
     way_ids = np.asarray(b.way_ids, dtype=np.int64)
     edges = Table(
         {
@@ -976,8 +1048,8 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
         edges[col] = np.asarray(getattr(w, col), dtype=object)[ew]
     for col in ("is_bridge", "is_tunnel"):
         edges[col] = np.asarray(getattr(w, col), dtype=bool)[ew] if ne else np.zeros(0, bool)
-    _self_intersections(report, edges, geoms)
-    assets, limits, asset_edges = _assets(b, w, report, edges, geoms, nodes, ew)
+    _self_intersections(report, edges, lines)
+    assets, limits, asset_edges = _assets(b, w, report, edges, lines, nodes, ew)
     for col in _LIMIT_COLUMNS.values():
         edges[col] = np.round(edges[col])  # whole cm/kg; NaN: no limit
     road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
@@ -998,15 +1070,18 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
         limits=len(limits),
         asset_edges=len(asset_edges),
     )
-    return OsmNetwork(nodes, edges, geoms, road_frame, assets, limits, asset_edges, report)
+    return OsmNetwork(nodes, edges, lines, road_frame, assets, limits, asset_edges, report)
 
 
-def _self_intersections(report: LoadReport, edges: Table, geoms: np.ndarray) -> None:
-    if not len(geoms):
-        return
+def _self_intersections(report: LoadReport, edges: Table, lines: EdgeLines) -> None:
+    # a line of two points is always simple: only the others need GEOS (a chunk at a time)
     closed = edges["source"] == edges["target"]
-    simple = np.asarray(shapely.is_simple(geoms))
-    bad = np.flatnonzero(~simple & ~closed)
+    candidates = np.flatnonzero((lines.counts() > 2) & ~closed)
+    bad_parts = [
+        part[~np.asarray(shapely.is_simple(lines.geoms(part)))]
+        for part in np.array_split(candidates, max(1, len(candidates) // 20_000))
+    ]
+    bad = np.concatenate(bad_parts) if bad_parts else np.zeros(0, np.int64)
     if len(bad):
         issue = report.issue("warnings", "self_intersecting_edges")
         for i in bad[:_EXAMPLES]:
@@ -1133,7 +1208,7 @@ def _assets(
     w: _WayAttrs,
     report: LoadReport,
     edges: Table,
-    geoms: np.ndarray,
+    lines: EdgeLines,
     nodes: Table,
     ew: np.ndarray,
 ) -> tuple[Table, Table, Table]:
@@ -1221,7 +1296,7 @@ def _assets(
         edges[col] = arr
     # man_made=bridge areas: the edges of bridge ways they cover
     bridge_edges = np.flatnonzero(edges["is_bridge"])
-    tree = shapely.STRtree(geoms[bridge_edges]) if len(bridge_edges) else None
+    tree = shapely.STRtree(lines.geoms(bridge_edges)) if len(bridge_edges) else None
     for wid, ring, tags in b.bridge_areas:
         ref = f"way/{wid}"
         if any(x == _UNDEF for x, _ in ring) or len(ring) < 4:

@@ -46,7 +46,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
-from loaders.osm import LoadReport, OsmNetwork, OsmReadError, Table, read_osm
+from loaders.osm import EdgeLines, LoadReport, OsmNetwork, OsmReadError, Table, read_osm
 from twin.errors import InputError
 from twin.ingest import (
     COPY_NULL,
@@ -386,7 +386,7 @@ def _write(
             conn,
             "road_edge",
             _EDGE_COLUMNS,
-            _edge_blocks(edges, net.edge_geoms, src, road_ids, edge_base, node_base),
+            _edge_blocks(edges, net.edge_lines, src, road_ids, edge_base, node_base),
         )
         rows["road_edge"] = len(edges)
         _bulk(conn, bulk, on=False)
@@ -593,7 +593,7 @@ def _texts(
 
 
 def _node_blocks(
-    nodes: Table, node_base: int, dataset: str, *, chunk: int = 50_000
+    nodes: Table, node_base: int, dataset: str, *, chunk: int = 20_000
 ) -> Iterator[str]:
     """COPY text for road_node, a chunk at a time (points as hex EWKB)."""
     attrs = copy_escape(json.dumps({"dataset": dataset}, ensure_ascii=False))
@@ -614,24 +614,25 @@ def _node_blocks(
 
 def _edge_blocks(
     edges: Table,
-    geoms: np.ndarray,
+    lines: EdgeLines,
     src: dict[str, Any],
     road_ids: dict[int, int],
     edge_base: int,
     node_base: int,
     *,
-    chunk: int = 25_000,
+    chunk: int = 5_000,
 ) -> Iterator[str]:
     """COPY text for road_edge, built column-wise a chunk at a time (bounded memory)."""
     prefix = copy_escape(json.dumps(src, ensure_ascii=False)[:-1] + ', "osm": "way/')
     for lo in range(0, len(edges), chunk):
         part = edges.take(slice(lo, lo + chunk))
-        yield _edge_text(part, geoms[lo : lo + chunk], prefix, road_ids, edge_base, node_base)
+        wkb = lines.ewkb_hex(lo, lo + len(part))
+        yield _edge_text(part, wkb, prefix, road_ids, edge_base, node_base)
 
 
 def _edge_text(
     edges: Table,
-    geoms: np.ndarray,
+    wkb: list[str],
     prefix: str,
     road_ids: dict[int, int],
     edge_base: int,
@@ -667,7 +668,7 @@ def _edge_text(
             _bools(edges["is_bridge"]),
             _bools(edges["is_tunnel"]),
             cond,
-            _ewkb(geoms),
+            wkb,
             source,
         ]
     )
