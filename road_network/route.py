@@ -322,7 +322,8 @@ def snap_point(
             field=role,
             details={"snap_radius_m": radius},
         )
-    if idx.usable(np.array([near_any.edge]), mask)[0]:
+    fa, ba = int(g.edge_fwd_arc[near_any.edge]), int(g.edge_bwd_arc[near_any.edge])
+    if (fa >= 0 and mask[fa]) or (ba >= 0 and mask[ba]):  # usable (scalar SnapIndex.usable)
         return near_any, [], near_any
     near = idx.nearest(lon, lat, arc_mask=mask, radius_m=radius)
     leave = "left" if role == "origin" else "reached"
@@ -809,8 +810,8 @@ def _arc_blockers(
         w.setdefault("unit", LIMIT_UNITS.get(str(w["kind"])))
     e = int(g.arc_edge[a])
     structs = g.arc_structures(a)
-    xy = g.edge_coords(e)
-    mid = xy[len(xy) // 2]
+    v0, v1 = int(g.geom_offsets[e]), int(g.geom_offsets[e + 1])
+    mid = (g.geom_lon[v0 + (v1 - v0) // 2], g.geom_lat[v0 + (v1 - v0) // 2])  # middle vertex
     base: dict[str, Any] = {
         "edge_id": int(g.edge_ids[e]),
         "direction": "backward" if g.arc_backward[a] else "forward",
