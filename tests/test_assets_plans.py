@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
@@ -135,3 +136,23 @@ def test_forecasts_per_traffic_band_with_pooling(client: TestClient) -> None:
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     one = client.get(f"/assets/{ids[0]}/forecast", params={"years": 5}).json()
     assert one["group"] == "bridge|traffic heavy" and one["traffic_band"] == "traffic heavy"
+
+
+@pytest.mark.slow
+def test_sample_plan_is_proven_optimal(sample_connection: Connection) -> None:
+    """The sample's bridges and tunnels (OSM structures, the bridges register, SYNTHETIC
+    traffic and history) over 10 years at 40 M CNY a year: the milp plan is proven within
+    HiGHS's default tolerance (1e-4 of the plan objective) and beats worst-first."""
+    from twin.services import plans
+
+    out = plans.run_plan(
+        sample_connection, name="sample 10 years", budgets_cny=[4e7] * 10, time_limit_s=300,
+        mip_rel_gap=1e-4, actor="test",
+    )  # fmt: skip
+    res = out["result"]
+    milp, wf = res["milp"], res["worst_first"]
+    assert res["assets"] >= 120
+    assert milp["status"] == "optimal", milp
+    assert milp["gap"] <= 1e-4 and milp["solver"]["asset_types"] < res["assets"]
+    assert milp["objective"] > wf["objective"] > res["do_nothing_objective"]
+    assert all(s <= 4e7 + 1e-6 for s in milp["spend_by_year_cny"])

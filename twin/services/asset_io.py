@@ -24,7 +24,8 @@ _COLUMNS: dict[str, list[str]] = {
     "assets": [
         "id", "external_id", "kind", "name_zh", "name_en", "road_code", "stake_m",
         "lifecycle_state", "owner", "built_on", "lon", "lat", "condition_class",
-        "overall_score", "last_inspected_on",
+        "overall_score", "last_inspected_on", "aadt", "heavy_vehicle_share",
+        "traffic_synthetic",
     ],
     "inspections": [
         "id", "asset_id", "external_id", "inspected_on", "inspector", "kind", "overall_score",
@@ -66,7 +67,8 @@ def export_rows(db: DbLike, what: str) -> tuple[list[str], list[list[Any]]]:
         recs = (jsonable(dict(r._mapping)) for r in conn.execute(select(W).order_by(W.c.id)))
     rows = []
     for rec in recs:
-        rows.append([_cell(rec.get(c)) for c in cols])
+        attrs = rec.get("attributes") or {}
+        rows.append([_cell(rec[c] if c in rec else attrs.get(c)) for c in cols])
     return cols, rows
 
 
