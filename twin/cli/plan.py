@@ -40,13 +40,19 @@ def run(
     r = out["result"]
     console.print(
         f"plan {out['id']} '{name}': {r['assets']} assets, milp objective {r['milp']['objective']} "
-        f"({r['milp']['status']}, gap {r['milp']['gap']}, {r['milp']['seconds']} s) vs worst-first "
+        f"({r['milp']['status']}, proven gap {_gap(r['milp']['gap'])} of the objective, "
+        f"{_gap(r['milp']['solver'].get('gap_vs_gain'))} of the gain over doing nothing; "
+        f"{r['milp']['seconds']} s) vs worst-first "
         f"{r['worst_first']['objective']} (+{r['improvement_over_worst_first_pct']} %)"
     )
     show_table(
         r["milp"]["actions"][:50],
         ["year_index", "asset_id", "action", "cost_cny", "expected_class_before"],
     )
+
+
+def _gap(g: float | None) -> str:
+    return "unknown" if g is None else f"{g:.1e}"
 
 
 @app.command("list")
