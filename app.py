@@ -426,7 +426,9 @@ def _work_orders(orders: list[dict[str, Any]], lang: Lang) -> None:
 
 def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> None:
     """The asset's IFC models: file facts and the triangulated model drawn in place
-    (deck.gl ScenegraphLayer with the GLB inlined as a data URI, no other server needed)."""
+    (deck.gl ScenegraphLayer with the GLB inlined as a data URI, no other server needed),
+    the asset's register line beside it; a click on an element (its box) shows its
+    class, name, property sets and quantities."""
     st.markdown(f"**{t('bim', lang)}**")
     if not models:
         st.caption(t("none_yet", lang))
@@ -441,7 +443,7 @@ def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> Non
             from twin.services.bim import model_view
 
             with _conn() as c:
-                view = model_view(c, int(m["id"]))
+                view = model_view(c, int(m["id"]), with_elements=True)
         except (ImportError, TwinError):
             view = None
         uri = tv.glb_data_uri((view or m).get("glb_path"))
@@ -461,6 +463,17 @@ def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> Non
                     line_width_min_pixels=1,
                 )
             )
+        if view.get("asset_paths"):
+            layers.append(
+                pdk.Layer(
+                    "PathLayer",
+                    id=f"bim-asset-{m['id']}",
+                    data=[{"path": p} for p in view["asset_paths"]],
+                    get_path="path",
+                    get_color=d["asset_line_rgb"],
+                    width_min_pixels=3,
+                )
+            )
         layers.append(
             pdk.Layer(
                 "ScenegraphLayer",
@@ -474,13 +487,62 @@ def _bim(models: list[dict[str, Any]], asset: dict[str, Any], lang: Lang) -> Non
                 pickable=False,
             )
         )
-        lon, lat = d["position"][0], d["position"][1]
-        deck = make_deck(
-            layers,
-            {"longitude": lon, "latitude": lat, "zoom": 16.5, "pitch": 55, "bearing": 30},
-            tooltip=False,
+        if view.get("elements"):  # deck.gl picks a scenegraph whole: boxes pick elements
+            layers.append(
+                pdk.Layer(
+                    "PolygonLayer",
+                    id=f"bim-elements-{m['id']}",
+                    data=[
+                        {**e, "polygon": [[x, y, e["base_m"]] for x, y in e["polygon"]]}
+                        for e in view["elements"]
+                    ],
+                    get_polygon="polygon",
+                    get_elevation="height_m",
+                    extruded=True,
+                    get_fill_color=[255, 255, 255, 6],
+                    stroked=False,
+                    pickable=True,
+                    auto_highlight=True,
+                    highlight_color=[255, 255, 0, 90],
+                )
+            )
+        deck = make_deck(layers, d["view_state"], tooltip={"text": "{ifc_class} {name}"})
+        event = st.pydeck_chart(
+            deck,
+            height=260,
+            key=f"bim-deck-{m['id']}",
+            on_select="rerun",
+            selection_mode="single-object",
         )
-        st.pydeck_chart(deck, height=260, key=f"bim-deck-{m['id']}")
+        objects = getattr(getattr(event, "selection", None), "objects", None) or {}
+        picked = (objects.get(f"bim-elements-{m['id']}") or [None])[0]
+        if picked:
+            _bim_element(int(m["id"]), str(picked["global_id"]))
+
+
+def _bim_element(model_id: int, global_id: str) -> None:
+    """Class, name, container, property sets and quantities of one picked BIM element."""
+    from twin.services.bim import element_info
+
+    try:
+        with _conn() as c:
+            e = element_info(c, model_id, global_id)
+    except TwinError as exc:
+        st.warning(exc.message)
+        return
+    st.markdown(f"**{e['ifc_class']}** · {e['name'] or '—'} · `{e['global_id']}`")
+    if e.get("container_name") or e.get("container"):
+        st.caption(f"{e.get('container_class') or ''} {e.get('container_name') or e['container']}")
+    rows = [
+        {"set": name, "property": k, "value": str(v)}
+        for group in (e.get("psets") or {}, e.get("quantities") or {})
+        for name, props in group.items()
+        for k, v in props.items()
+    ]
+    if rows:
+        st.table(pd.DataFrame(rows).set_index("set"))
+    else:
+        st.caption("no property sets / 无属性集")
 
 
 def _actions(asset_id: int, settings: Settings, lang: Lang) -> None:

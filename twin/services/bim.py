@@ -878,7 +878,19 @@ def _glb_json(path: Path) -> dict[str, Any]:
     return doc
 
 
-def model_view(db: DbLike, model_id: int, *, glb_url: str | None = None) -> dict[str, Any]:
+#: colour of the linked asset's register line drawn with the model (nothing else in the
+#: 3D view is magenta, so tests can find it on screen)
+ASSET_LINE_RGB = (255, 0, 255)
+
+
+def model_view(
+    db: DbLike,
+    model_id: int,
+    *,
+    glb_url: str | None = None,
+    with_elements: bool = False,
+    view_px: int = 300,
+) -> dict[str, Any]:
     """What the twin needs to draw a model in place with deck.gl.
 
     Returns ``glb_path``, ``glb_url`` (``/bim/models/{id}.glb`` unless given),
@@ -886,18 +898,31 @@ def model_view(db: DbLike, model_id: int, *, glb_url: str | None = None) -> dict
     the model's +X axis counter-clockwise from east — and ``deck`` hints for a
     ``ScenegraphLayer``: ``position`` [lon, lat, elevation_m] and ``orientation``
     [pitch, yaw, roll] in degrees (yaw = rotation_deg; roll 90 turns glTF's +Y-up into
-    deck.gl's +Z-up), ``size_scale`` 1 (metres). ``anchor`` is None for a model that
-    is not placed. Element info for a picked node comes from :func:`element_info`
-    (node name = GlobalId).
+    deck.gl's +Z-up), ``size_scale`` 1 (metres), and ``view_state`` (longitude,
+    latitude, zoom, pitch, bearing) framing the footprint in about ``view_px`` pixels.
+    ``anchor`` and ``deck`` are None for a model that is not placed. ``asset_paths``
+    holds the linked asset's line(s) as [[lon, lat], ...] lists (to draw the register's
+    geometry with the model, in ``deck['asset_line_rgb']``; [lon, lat, z] half a metre
+    above the model's top with ``with_elements``, so the model does not hide it),
+    ``elements`` the pickable per-element boxes of
+    :func:`element_boxes` when ``with_elements``. Element info for a picked node or box
+    comes from :func:`element_info` (node name = GlobalId).
     """
     m = get_model(db, model_id)
     anchor = (m.get("georef") or {}).get("anchor")
+    elements = element_boxes(db, model_id) if with_elements and anchor else []
+    paths = _asset_paths(_conn(db), m["asset_id"])
+    if elements:  # lifted just above the model's top, so the model does not hide it
+        top_m = max(e["base_m"] + e["height_m"] for e in elements) + 0.5
+        paths = [[[x, y, top_m] for x, y in line] for line in paths]
     deck = None
     if anchor:
         deck = {
             "position": [anchor["lon"], anchor["lat"], anchor["elevation_m"]],
             "orientation": [0.0, anchor["rotation_deg"], 90.0],
             "size_scale": 1.0,
+            "view_state": _framing(m["footprint"], anchor, view_px=view_px),
+            "asset_line_rgb": list(ASSET_LINE_RGB),
         }
     return {
         "model_id": model_id,
@@ -909,4 +934,49 @@ def model_view(db: DbLike, model_id: int, *, glb_url: str | None = None) -> dict
         "deck": deck,
         "footprint": m["footprint"],
         "classes": m["classes"],
+        "asset_paths": paths,
+        "elements": elements,
     }
+
+
+def _framing(
+    footprint: dict[str, Any] | None, anchor: dict[str, float], *, view_px: int
+) -> dict[str, float]:
+    """A view state centred on the footprint, zoomed so it spans ~60 % of ``view_px``."""
+    if footprint and footprint.get("coordinates"):
+        ring = np.asarray(footprint["coordinates"][0], dtype=float)
+        lon0, lat0 = (ring.min(axis=0) + ring.max(axis=0)) / 2.0
+        w_m = float(np.ptp(ring[:, 0])) * 111_320.0 * math.cos(math.radians(lat0))
+        h_m = float(np.ptp(ring[:, 1])) * 110_540.0
+        extent_m = max(w_m, h_m, 10.0)
+    else:
+        lon0, lat0, extent_m = anchor["lon"], anchor["lat"], 100.0
+    # Web Mercator at zoom z: 156543.03 * cos(lat) / 2**z metres per (256 px tile) pixel;
+    # deck.gl's 512 px tiles halve that.
+    m_per_px = extent_m / (0.6 * view_px)
+    zoom = math.log2(156_543.03 * math.cos(math.radians(lat0)) / 2.0 / m_per_px)
+    return {
+        "longitude": float(lon0),
+        "latitude": float(lat0),
+        "zoom": round(min(max(zoom, 12.0), 21.0), 2),
+        "pitch": 50.0,
+        "bearing": 30.0,
+    }
+
+
+def _asset_paths(conn: Connection, asset_id: int | None) -> list[list[list[float]]]:
+    """The asset's line(s) as [[lon, lat], ...] lists (empty for points and polygons)."""
+    if asset_id is None:
+        return []
+    gj = conn.execute(
+        text(
+            "SELECT ST_AsGeoJSON(ST_LineMerge(geom)) FROM asset WHERE id = :i "
+            "AND GeometryType(geom) IN ('LINESTRING', 'MULTILINESTRING')"
+        ),
+        {"i": asset_id},
+    ).scalar()
+    if not gj:
+        return []
+    g = json.loads(gj)
+    lines = [g["coordinates"]] if g["type"] == "LineString" else g["coordinates"]
+    return [[[float(x), float(y)] for x, y, *_ in line] for line in lines]
