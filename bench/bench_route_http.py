@@ -137,9 +137,11 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.5)
         # warm both workers (snapshot load, numba, snap index, the truck's CCH
-        # customizations: its metric and, at the first no-route answer, its reachability)
+        # customizations: its metric, then its reachability once no-route answers have
+        # cost enough ALT searches -- state a running server has, not answers: every
+        # timed request is searched)
         with httpx.Client(timeout=120) as c:
-            for b in bodies:
+            for b in bodies * 3:
                 c.post(
                     f"{url}/route/check", content=b, headers={"Content-Type": "application/json"}
                 )
