@@ -447,71 +447,6 @@ def _closed_to_motor(tags: Any) -> bool:
     return tags.get("access") == "no"
 
 
-_WKB_HEADER = 9  # byte order (1) + geometry type (4) + number of points (4)
-
-
-class _WayCoords:
-    """Way node coordinates into ``xs``/``ys``, decoded in bulk from libosmium's WKB.
-
-    Asking pyosmium for each node's location costs two Python property calls and a
-    ``NodeRef`` object per node; libosmium's ``WKBFactory`` writes a whole way's
-    coordinates in one C++ call, and numpy decodes a chunk of ways at once. Ways whose
-    WKB cannot be built (a missing or out-of-range location, fewer than two nodes) take
-    the per-node path, which keeps libosmium's undefined coordinate for missing nodes.
-    """
-
-    def __init__(self, b: _Buffers, *, chunk_ways: int = 20_000) -> None:
-        import osmium.geom
-
-        self._b = b
-        self._factory = osmium.geom.WKBFactory()
-        self._all = osmium.geom.use_nodes.ALL
-        self._hex: list[str] = []
-        self._counts = array("q")
-        self._chunk = chunk_ways
-
-    def add(self, way: Any, n: int) -> None:
-        """Append the coordinates of ``way``'s ``n`` nodes (in node order)."""
-        try:
-            wkb = self._factory.create_linestring(way, use_nodes=self._all)
-        except Exception:  # invalid/missing location or < 2 nodes: per node, kept as is
-            self.flush()
-            for nr in way.nodes:
-                loc = nr.location
-                self._b.xs.append(loc.x)
-                self._b.ys.append(loc.y)
-            return
-        self._hex.append(wkb)
-        self._counts.append(n)
-        if len(self._hex) >= self._chunk:
-            self.flush()
-
-    def flush(self) -> None:
-        """Decode the pending WKB into ``xs``/``ys`` (fixed-point 1e-7 degrees)."""
-        if not self._hex:
-            return
-        buf = np.frombuffer(bytes.fromhex("".join(self._hex)), dtype=np.uint8)
-        counts = np.frombuffer(self._counts, dtype=np.int64)
-        sizes = _WKB_HEADER + 16 * counts
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        n_stored = buf[starts[:, None] + np.arange(5, 9)].copy().view("<u4").ravel()
-        if (
-            len(buf) != int(sizes.sum())
-            or not (buf[starts] == 1).all()
-            or not (n_stored == counts).all()
-        ):
-            raise OsmReadError("unexpected WKB layout from libosmium (a bug)")
-        first = np.cumsum(counts) - counts
-        within = np.arange(int(counts.sum())) - np.repeat(first, counts)
-        point_at = np.repeat(starts + _WKB_HEADER, counts) + 16 * within
-        pts = buf[point_at[:, None] + np.arange(16)].view("<f8")
-        # lon = x / 1e7 in libosmium, so rounding x 1e7 gives back the exact integer
-        self._b.xs.frombytes(np.rint(pts[:, 0] * 1e7).astype(np.int32).tobytes())
-        self._b.ys.frombytes(np.rint(pts[:, 1] * 1e7).astype(np.int32).tobytes())
-        self._hex.clear()
-        self._counts = array("q")
-
-
 def _read(path: Path, progress: Progress | None) -> _Buffers:
     import osmium
     from osmium.filter import KeyFilter
@@ -529,7 +464,6 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
         .with_filter(way_filter)
     )
     b = _Buffers()
-    coords = _WayCoords(b)
     last: tuple[str, int] | None = None
     seen = 0
     # ways of one road usually carry identical tags: keep one dict per distinct tag set
@@ -570,18 +504,18 @@ def _read(path: Path, progress: Progress | None) -> _Buffers:
                 b.way_start.append(len(b.refs))
                 b.way_tags.append(tags)
                 nodes = data.nodes()
-                n, get = nodes.size(data), nodes.get
-                b.refs.extend([get(data, i).ref for i in range(n)])
-                coords.add(obj, n)
+                get = nodes.get
+                refs = [get(data, i) for i in range(nodes.size(data))]
+                b.refs.extend([r.ref for r in refs])
+                locs = [r.location for r in refs]  # x/y: libosmium's undefined when missing
+                b.xs.extend([loc.x for loc in locs])
+                b.ys.extend([loc.y for loc in locs])
                 seen += 1
                 if progress is not None and seen % 5000 == 0:
                     progress("ways", seen)
             elif otags.get("man_made") == "bridge" and obj.is_closed():
                 ring = [(nr.x, nr.y) for nr in obj.nodes]
                 b.bridge_areas.append((wid, ring, _keep(otags)))
-        coords.flush()
-    except OsmReadError:
-        raise
     except Exception as exc:  # libosmium raises RuntimeError/InvalidLocationError/...
         where = _locate_xml_error(path) if "line" not in str(exc) else None
         where = where or (f"after {last[0]}/{last[1]}" if last else None)
