@@ -312,6 +312,7 @@ def build_graph(
     landmarks: int = 16,
     metrics: Sequence[str] = ("time",),
     cch: bool = True,
+    previous: CompiledGraph | None = None,
 ) -> CompiledGraph:
     """Compile a graph from plain data.
 
@@ -338,7 +339,12 @@ def build_graph(
         Metrics to compute landmarks for now (others are computed on first use).
     cch:
         Compute the CCH node order and the distance bounds of both metrics
-        (:mod:`road_network.cch`; a few seconds on 100k edges).
+        (:mod:`road_network.cch`; a few seconds on 100k edges, about 2 minutes on 1M).
+    previous:
+        The graph this one replaces: when nodes and arcs are the same (a limit or a
+        closure changed, not the network) its CCH order is reused, and with the same
+        arc costs its landmarks and distance bounds too. (The order computation holds
+        the GIL, so a server recompiling in a background thread would stall for it.)
     """
     node_ids = np.asarray(node_ids, np.int64)
     n = len(node_ids)
@@ -447,17 +453,48 @@ def build_graph(
         structures=structs,
         version=version,
     )
+    same_topology = previous is not None and _same_topology(previous, g)
+    same_costs = previous is not None and same_topology and _same_costs(previous, g)
+    if same_topology:
+        assert previous is not None
+        g.tail, g.head = previous.tail, previous.head  # equal: share (CCH topology cache)
     if landmarks:
         from road_network.search import compute_landmarks
 
         for metric in metrics:
-            g.landmarks[metric] = compute_landmarks(g, metric=metric, count=landmarks)
+            old = previous.landmarks.get(metric) if same_costs and previous else None
+            if old is not None and old[0].shape[0] == min(landmarks, n):
+                g.landmarks[metric] = old  # over every arc: limits and closures do not matter
+            else:
+                g.landmarks[metric] = compute_landmarks(g, metric=metric, count=landmarks)
     if cch and n:
         from road_network import cch as cchm
 
-        g.cch_order = cchm.compute_order(n, a_tail, a_head, g.node_lat, g.node_lon)
-        g.cch_bound = {m: cchm.distance_bound(g, m) for m in METRICS}
+        if same_topology and previous is not None and previous.cch_order is not None:
+            g.cch_order = previous.cch_order  # the order depends on the arcs only
+        else:
+            g.cch_order = cchm.compute_order(n, a_tail, a_head, g.node_lat, g.node_lon)
+        if same_costs and previous is not None and previous.cch_bound:
+            g.cch_bound = dict(previous.cch_bound)
+        else:
+            g.cch_bound = {m: cchm.distance_bound(g, m) for m in METRICS}
     return g
+
+
+def _same_topology(a: CompiledGraph, b: CompiledGraph) -> bool:
+    return (
+        a.n_nodes == b.n_nodes
+        and a.n_arcs == b.n_arcs
+        and bool(np.array_equal(a.node_ids, b.node_ids))
+        and bool(np.array_equal(a.tail, b.tail))
+        and bool(np.array_equal(a.head, b.head))
+    )
+
+
+def _same_costs(a: CompiledGraph, b: CompiledGraph) -> bool:
+    return bool(np.array_equal(a.arc_time_s, b.arc_time_s)) and bool(
+        np.array_equal(a.arc_length_m, b.arc_length_m)
+    )
 
 
 def _ts(value: Any) -> float:

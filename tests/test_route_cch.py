@@ -274,6 +274,45 @@ def test_snapshot_keeps_the_order(tmp_path: Path) -> None:
     assert cch.shortest_path(h, mask, s, z, t, z) is not None
 
 
+def test_recompile_reuses_order_landmarks_and_bounds_of_an_unchanged_network() -> None:
+    """A new limit (not a new road) recompiles without a new CCH order or landmarks; the
+    new limit still applies, through a fresh customization."""
+    net = generate_network(1_500, seed=9)
+    a = build_graph(**to_graph_inputs(net), landmarks=4)  # type: ignore[arg-type]
+    inputs = to_graph_inputs(net)
+    e = 17
+    low = {
+        "id": 999,
+        "external_id": "NEW",
+        "kind": "height_restrictor",
+        "name": "new",
+        "road_code": None,
+        "stake_m": None,
+        "lon": 0.0,
+        "lat": 0.0,
+        "limits": [{"kind": "height", "value": 300, "direction": "both"}],
+        "edges": [(e + 1, "both")],
+    }
+    inputs["structures"] = [*inputs["structures"], low]  # type: ignore[misc]
+    b = build_graph(**inputs, landmarks=4, previous=a)  # type: ignore[arg-type]
+    assert b.cch_order is a.cch_order and b.tail is a.tail
+    assert b.landmarks["time"] is a.landmarks["time"] and b.cch_bound == a.cch_bound
+    truck = VehicleProfile(height_cm=400)
+    arcs = [x for x in (int(b.edge_fwd_arc[e]), int(b.edge_bwd_arc[e])) if x >= 0]
+    mask = passable_mask(b, truck)
+    assert not mask[arcs].any()
+    u, v = int(b.tail[arcs[0]]), int(b.head[arcs[0]])
+    z = np.zeros(1)
+    hit = cch.shortest_path(b, mask, np.array([u]), z, np.array([v]), z)
+    assert hit is not None and not set(hit[1].tolist()) & set(arcs)
+    # other speeds: same order, new landmarks and bounds
+    inputs["edges"].speed_kmh = inputs["edges"].speed_kmh * 1.5  # type: ignore[attr-defined]
+    c = build_graph(**inputs, landmarks=4, previous=a)  # type: ignore[arg-type]
+    assert c.cch_order is a.cch_order
+    assert c.landmarks["time"] is not a.landmarks["time"]
+    assert c.cch_bound["time"] == pytest.approx(a.cch_bound["time"] / 1.5)
+
+
 def test_graph_without_order_uses_alt() -> None:
     g = build_graph(**to_graph_inputs(generate_network(800, seed=2)), landmarks=2, cch=False)  # type: ignore[arg-type]
     assert g.cch_order is None and not cch.available(g)

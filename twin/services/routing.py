@@ -112,9 +112,16 @@ def network_version(conn: Connection) -> str:
 
 
 def compile_graph(
-    conn: Connection, *, landmarks: int = 16, version: str | None = None
+    conn: Connection,
+    *,
+    landmarks: int = 16,
+    version: str | None = None,
+    previous: CompiledGraph | None = None,
 ) -> CompiledGraph:
     """Compile the routing graph from the database on ``conn``.
+
+    ``previous`` (the graph being replaced) lends its CCH order, landmarks and bounds
+    when the network's nodes and arcs (and costs) are unchanged.
 
     Raises
     ------
@@ -181,6 +188,7 @@ def compile_graph(
         structures=structures,
         version=version,
         landmarks=landmarks,
+        previous=previous,
     )
 
 
@@ -323,7 +331,7 @@ class GraphStore:
             g = _load_snapshot(self.snapshot)
         if g is None or g.version != version:
             t0 = time.perf_counter()
-            g = compile_graph(conn, version=version)
+            g = compile_graph(conn, version=version, previous=g)
             log.info("route graph compiled in %.2f s (%d arcs)", time.perf_counter() - t0, g.n_arcs)
             try:
                 g.save(self.snapshot)
