@@ -5,10 +5,12 @@ database, loaded there when absent). The graph snapshot is compiled once before 
 server starts, so workers load it instead of compiling. wrk (``/usr/bin/wrk``) posts
 route checks for the 40 ft container truck, cycling through 200 random OD pairs, for a
 bounded time with a fixed number of connections. Reports requests/s, latency
-percentiles and each worker's resident memory.
+percentiles, each worker's resident memory and CPU per request. ``--batch N`` posts N of
+the pairs per request to ``/route/check/batch`` instead (bulk use; checks/s = requests/s
+x N, every pair searched).
 
 Run: ``make bench-route_http`` or ``.venv/bin/python bench/bench_route_http.py
-[--seconds 15] [--connections 16] [--geometry]``.
+[--seconds 15] [--connections 16] [--geometry] [--batch N]``.
 """
 
 from __future__ import annotations
@@ -36,32 +38,36 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _bodies(g: Any, n: int, *, geometry: bool) -> list[str]:
+def _bodies(g: Any, n: int, *, geometry: bool, batch: int = 0) -> list[str]:
+    """``n`` request bodies over ``n`` random OD pairs: one pair each, or (``batch``)
+    ``batch`` consecutive pairs of the same list each, for ``/route/check/batch``."""
     rng = np.random.default_rng(3)
-    out = []
+    points = []
     for _ in range(n):
         i, j = (int(x) for x in rng.integers(g.n_nodes, size=2))
-        out.append(
-            json.dumps(
-                {
-                    "origin": {"lon": float(g.node_lon[i]), "lat": float(g.node_lat[i])},
-                    "destination": {"lon": float(g.node_lon[j]), "lat": float(g.node_lat[j])},
-                    "vehicle": {"preset": "container40hc"},
-                    "options": {"geometry": geometry},
-                }
+        points.append(
+            (
+                {"lon": float(g.node_lon[i]), "lat": float(g.node_lat[i])},
+                {"lon": float(g.node_lon[j]), "lat": float(g.node_lat[j])},
             )
         )
-    return out
+    common = {"vehicle": {"preset": "container40hc"}, "options": {"geometry": geometry}}
+    if batch:
+        return [
+            json.dumps({"pairs": [points[(k + m) % n] for m in range(batch)], **common})
+            for k in range(n)
+        ]
+    return [json.dumps({"origin": o, "destination": d, **common}) for o, d in points]
 
 
-def _lua(bodies: list[str], path: Path) -> None:
+def _lua(bodies: list[str], path: Path, *, url_path: str = "/route/check") -> None:
     items = ",\n".join("[==[" + b + "]==]" for b in bodies)
     path.write_text(
         "local bodies = {\n" + items + "\n}\n"
         "local i = 0\n"
         "request = function()\n"
         "  i = i % #bodies + 1\n"
-        '  return wrk.format("POST", "/route/check", '
+        f'  return wrk.format("POST", "{url_path}", '
         '{["Content-Type"] = "application/json"}, bodies[i])\n'
         "end\n"
         "response = function(status, headers, body)\n"
@@ -92,6 +98,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--geometry", action="store_true", help="ask for GeoJSON geometries too")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="post N pairs per request to /route/check/batch (checks/s = requests/s x N)",
+    )
     args = ap.parse_args()
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
     if not Path(wrk).exists():
@@ -127,7 +139,8 @@ def main() -> None:
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    bodies = _bodies(g, 200, geometry=args.geometry)
+    bodies = _bodies(g, 200, geometry=args.geometry, batch=args.batch)
+    url_path = "/route/check/batch" if args.batch else "/route/check"
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -141,10 +154,8 @@ def main() -> None:
         # cost enough ALT searches -- state a running server has, not answers: every
         # timed request is searched)
         with httpx.Client(timeout=120) as c:
-            for b in bodies * 3:
-                c.post(
-                    f"{url}/route/check", content=b, headers={"Content-Type": "application/json"}
-                )
+            for b in bodies * 3 if not args.batch else bodies[: max(2, 600 // args.batch)]:
+                c.post(f"{url}{url_path}", content=b, headers={"Content-Type": "application/json"})
         workers = [
             w
             for w in psutil.Process(server.pid).children(recursive=True)
@@ -153,7 +164,7 @@ def main() -> None:
         cpu0_each = [sum(w.cpu_times()[:2]) for w in workers]
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "route.lua"
-            _lua(bodies, script)
+            _lua(bodies, script, url_path=url_path)
             out = subprocess.run(
                 [
                     wrk,
@@ -188,7 +199,9 @@ def main() -> None:
         "connections": args.connections,
         "seconds": args.seconds,
         "geometry": args.geometry,
+        "batch": args.batch,
         "requests_per_s": round(rps, 1),
+        "checks_per_s": round(rps * max(args.batch, 1), 1),
         "p50_ms": _ms(lat.get("50", "nan")),
         "p99_ms": _ms(lat.get("99", "nan")),
         "non_2xx": int(errors.group(1)) if errors else 0,
@@ -197,6 +210,7 @@ def main() -> None:
         # otherwise idle cores would be bounded by; wall-clock figures on a shared,
         # loaded machine are much worse
         "worker_cpu_ms_per_request": round(cpu_s / max(n_req, 1) * 1e3, 3),
+        "worker_cpu_ms_per_check": round(cpu_s / max(n_req * max(args.batch, 1), 1) * 1e3, 3),
         "worker_cpu_share": round(cpu_s / args.seconds, 2),
         # per worker: a lopsided split means the kernel gave one worker most connections
         "worker_cpu_share_each": [round(c / args.seconds, 2) for c in cpu_each],
@@ -204,7 +218,7 @@ def main() -> None:
         "machine": cpu_info(),
     }
     print(
-        f"{rps:.0f} route checks/s, p99 {fig['p99_ms']} ms, worker RSS {rss} MB, "
+        f"{fig['checks_per_s']:.0f} route checks/s ({rps:.0f} requests/s), p99 {fig['p99_ms']} ms, worker RSS {rss} MB, "
         f"{fig['worker_cpu_ms_per_request']} ms worker CPU per request, workers busy "
         f"{fig['worker_cpu_share']} cores, load average {load:.1f}"
     )
