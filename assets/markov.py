@@ -229,7 +229,10 @@ def forecast_bands(
 ) -> dict[str, FloatArray]:
     """Forecast with posterior uncertainty: mean and credible band of each class share.
 
-    Returns ``{"mean", "lower", "upper"}`` arrays of shape (years + 1, 5).
+    Returns ``{"mean", "lower", "upper"}`` arrays of shape (years + 1, 5) (each class's
+    own band) and ``{"worse_lower", "worse_upper"}`` of shape (years + 1,): the band of
+    the class 4 + 5 share (a quantile of the sum, not the sum of the classes' quantiles,
+    which would be far too wide: the classes move against each other across draws).
     """
     rng = np.random.default_rng(seed)
     mats = fit_.sample(rng, draws)
@@ -241,10 +244,13 @@ def forecast_bands(
         p = np.einsum("di,dij->dj", p, mats)
         paths[:, t] = p
     q = (1.0 - fit_.credible) / 2.0
+    worse = paths[:, :, 3:].sum(axis=2)  # share in class 4 or 5 of each draw
     return {
         "mean": forecast(fit_.matrix, p0, years=years),
         "lower": np.quantile(paths, q, axis=0),
         "upper": np.quantile(paths, 1.0 - q, axis=0),
+        "worse_lower": np.quantile(worse, q, axis=0),
+        "worse_upper": np.quantile(worse, 1.0 - q, axis=0),
     }
 
 

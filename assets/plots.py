@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 #: Class colours from good (green) to bad (dark red), the usual condition palette.
@@ -39,13 +40,12 @@ def stacked_shares_png(
     fig = Figure(figsize=(7.5, 4.2))
     ax = fig.add_subplot()
     ax.stackplot(years, (shares * 100).T, colors=CLASS_COLOURS, labels=CLASS_LABELS, alpha=0.9)
-    if bands is not None:
-        lo = bands["lower"][:, 3:].sum(axis=1) * 100
-        hi = bands["upper"][:, 3:].sum(axis=1) * 100
-        top = 100 - hi
-        bottom = 100 - lo
-        ax.plot(years, top, "k--", lw=0.8, label="class 4+5 share, credible band")
-        ax.plot(years, bottom, "k--", lw=0.8)
+    if bands is not None and "worse_lower" in bands:
+        # the class 3/4 boundary is 100 - share of class 4+5: its band, drawn there
+        ax.plot(years, 100 - bands["worse_upper"] * 100, "k--", lw=0.8,
+                label="class 4+5 share, credible band")  # fmt: skip
+        ax.plot(years, 100 - bands["worse_lower"] * 100, "k--", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(years[0], years[-1])
     ax.set_ylim(0, 100)
     ax.set_xlabel("year")
@@ -66,6 +66,7 @@ def expected_path_png(
     years = start_year + path["year"]
     fig = Figure(figsize=(7.5, 4.0))
     ax = fig.add_subplot()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.plot(years, path["expected_class"], color="#2c7bb6", lw=2, label="expected class")
     ax.set_ylim(5.2, 0.8)  # class 1 at the top: up is better
     ax.set_yticks([1, 2, 3, 4, 5])

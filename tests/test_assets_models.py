@@ -99,6 +99,14 @@ def test_forecast_by_hand_and_bands() -> None:
     assert (bands["lower"] <= bands["mean"] + 1e-9).all() and (
         bands["mean"] <= bands["upper"] + 1e-9
     ).all()
+    # the class 4+5 band brackets its mean and is narrower than adding the classes' bands
+    worse = bands["mean"][:, 3:].sum(axis=1)
+    assert (bands["worse_lower"] <= worse + 1e-9).all() and (
+        worse <= bands["worse_upper"] + 1e-9
+    ).all()
+    width = bands["worse_upper"] - bands["worse_lower"]
+    summed = bands["upper"][:, 3:].sum(axis=1) - bands["lower"][:, 3:].sum(axis=1)
+    assert (width <= summed + 1e-9).all() and width[30] < summed[30]
     with pytest.raises(GradingError, match="years"):
         markov.forecast(TRUE_P, 1, years=0)
 

@@ -127,6 +127,11 @@ def test_forecasts_per_traffic_band_with_pooling(client: TestClient) -> None:
     assert bands["traffic light"]["pooled"] and bands["traffic light"]["model_group"] == "bridge"
     assert bands["traffic light"]["band_pairs"] < 30
     assert all(len(b["shares"]) == 11 for b in bands.values())
+    worse = bands["traffic heavy"]["class_4_or_5"]
+    assert all(
+        lo <= m <= hi
+        for lo, m, hi in zip(worse["lower"], worse["mean"], worse["upper"], strict=True)
+    )
     r = client.get("/forecasts/bridge", params={"years": 10, "band": "heavy"})
     assert r.status_code == 200 and r.json()["model"]["group"] == "bridge|traffic heavy"
     assert r.json()["assets"] == 12

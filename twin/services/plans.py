@@ -169,6 +169,7 @@ def forecast_network(
                 "shares": np.round(fb["mean"], 5).tolist(),
                 "lower": np.round(fb["lower"], 5).tolist(),
                 "upper": np.round(fb["upper"], 5).tolist(),
+                "class_4_or_5": _worse(fb),
                 "_bands": fb,
                 "_fit": b["fit"],
             }
@@ -195,11 +196,21 @@ def forecast_network(
         "shares": np.round(fb_top["mean"], 5).tolist(),
         "lower": np.round(fb_top["lower"], 5).tolist(),
         "upper": np.round(fb_top["upper"], 5).tolist(),
+        "class_4_or_5": _worse(fb_top),
         "model": fit.to_dict(),
         "traffic_bands": [{k: v for k, v in b.items() if not k.startswith("_")} for b in per_band],
         "groups": {g: f.to_dict() for g, f in fits.items()},
         "_bands": fb_top,
         "_title": title,
+    }
+
+
+def _worse(fb: dict[str, Any]) -> dict[str, list[float]]:
+    """Share in class 4 or 5 by year with its credible band."""
+    return {
+        "mean": np.round(fb["mean"][:, 3:].sum(axis=1), 5).tolist(),
+        "lower": np.round(fb["worse_lower"], 5).tolist(),
+        "upper": np.round(fb["worse_upper"], 5).tolist(),
     }
 
 
