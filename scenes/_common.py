@@ -8,6 +8,7 @@ camera presets — so they can be tested without Streamlit, a browser or a datab
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -365,7 +366,11 @@ class CompactDeck(pdk.Deck):  # type: ignore[misc]
     """
 
     def to_json(self) -> str:
-        """Compact JSON of the deck (same content as pydeck's)."""
+        """Compact JSON of the deck (same content as pydeck's); the frozen text when
+        :meth:`freeze` was called."""
+        frozen = _FROZEN_JSON.get(self)
+        if frozen is not None:
+            return frozen
         import json
 
         from pydeck.bindings.json_tools import default_serialize
@@ -373,6 +378,18 @@ class CompactDeck(pdk.Deck):  # type: ignore[misc]
         return json.dumps(
             self, default=default_serialize, separators=(",", ":"), ensure_ascii=False
         )
+
+    def freeze(self) -> str:
+        """Serialise once and keep the text: a deck shared between sessions (a cached
+        scene) is then not serialised again on every page load. Do not change the deck
+        afterwards."""
+        text = self.to_json()
+        _FROZEN_JSON[self] = text
+        return text
+
+
+#: JSON of frozen decks (kept outside the deck: pydeck serialises every attribute).
+_FROZEN_JSON: weakref.WeakKeyDictionary[CompactDeck, str] = weakref.WeakKeyDictionary()
 
 
 def mvt_load_options(worker_url: str | None) -> dict[str, Any] | None:
