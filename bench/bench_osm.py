@@ -2,7 +2,9 @@
 
 Same files, same run, round-robin repeats (so load drift on the shared machine hits every
 tool alike), medians. Every tool runs as a child process under ``/usr/bin/time`` and is
-measured the same way: wall seconds end to end and peak resident memory. Ours is
+measured the same way: wall seconds end to end, peak resident memory and the CPU seconds
+(user + sys) of its own process -- the database server's work is in the wall time only,
+for every tool alike; on a shared machine CPU seconds are the steadier comparison. Ours is
 ``import_osm`` called in a fresh Python process (so the figure includes starting Python
 and importing pandas/shapely/osmium/SQLAlchemy); on Monaco the full ``twin load osm`` CLI
 is timed too (``ours_cli``: it also imports every other command group). The in-process
@@ -99,6 +101,7 @@ class Runs:
     """Measurements of one tool on one file."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
     inner_seconds: list[float] = field(default_factory=list)
     edges: int | None = None
@@ -108,12 +111,16 @@ class Runs:
         return statistics.median(vals) if vals else float("nan")
 
 
-def _timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` under /usr/bin/time: (wall s, peak RSS MB, stdout)."""
+def _timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, str, float]:
+    """Run ``cmd`` under /usr/bin/time: (wall s, peak RSS MB, stdout, user+sys CPU s).
+
+    The CPU figure is the tool's own process (its threads included), not the database
+    server's work, for every tool alike; on a loaded machine it moves far less than the
+    wall time."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [TIME, "-f", "%M", "-o", tf.name, *cmd],
+            [TIME, "-f", "%M %U %S", "-o", tf.name, *cmd],
             capture_output=True,
             text=True,
             env=env,
@@ -123,8 +130,8 @@ def _timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float,
             raise RuntimeError(
                 f"{' '.join(cmd[:3])} failed ({proc.returncode}): {proc.stderr[-2000:]}"
             )
-        kb = float(tf.read().strip().splitlines()[-1])
-    return wall, kb / 1024.0, proc.stdout
+        kb, user, system = map(float, tf.read().strip().splitlines()[-1].split())
+    return wall, kb / 1024.0, proc.stdout, user + system
 
 
 class Cluster:
@@ -226,9 +233,10 @@ def main() -> None:
 
         def run(r: Runs) -> None:
             cl.truncate(db["ours"], OUR_TABLES)
-            wall, mb, out = _timed(cmd, env=env)
+            wall, mb, out, cpu = _timed(cmd, env=env)
             rep = json.loads(out)
             r.seconds.append(wall)
+            r.cpu_seconds.append(cpu)
             r.peak_mb.append(mb)
             r.inner_seconds.append(float(rep["seconds"]))
             r.edges = int(rep["rows"]["road_edge"])
@@ -237,10 +245,11 @@ def main() -> None:
 
     def osm2pgsql(path: Path) -> Callable[[Runs], None]:
         def run(r: Runs) -> None:
-            wall, mb, _ = _timed(
+            wall, mb, _, cpu = _timed(
                 ["osm2pgsql", "--create", "-d", db["osm2pgsql"], *conn_args, str(path)]
             )
             r.seconds.append(wall)
+            r.cpu_seconds.append(cpu)
             r.peak_mb.append(mb)
 
         return run
@@ -263,16 +272,18 @@ def main() -> None:
                 "-U",
                 cl.user,
             ]
-            wall, mb, _ = _timed(cmd)
+            wall, mb, _, cpu = _timed(cmd)
             r.seconds.append(wall)
+            r.cpu_seconds.append(cpu)
             r.peak_mb.append(mb)
 
         return run
 
     def naive(path: Path) -> Callable[[Runs], None]:
         def run(r: Runs) -> None:
-            wall, mb, out = _timed([PY, "-c", NAIVE, str(path), urls["naive"]])
+            wall, mb, out, cpu = _timed([PY, "-c", NAIVE, str(path), urls["naive"]])
             r.seconds.append(wall)
+            r.cpu_seconds.append(cpu)
             r.peak_mb.append(mb)
             r.edges = int(out.strip().splitlines()[-1])
 
@@ -314,10 +325,13 @@ def main() -> None:
     figures: dict[str, object] = {"machine": cpu_info()}
     for name, res in results.items():
         print(f"\n== {name} ({'monaco.osm.pbf' if name == 'monaco' else synth.name})")
-        print(f"{'tool':14s} {'median s':>9s} {'in-proc s':>9s} {'peak MB':>8s}")
+        print(f"{'tool':14s} {'median s':>9s} {'in-proc s':>9s} {'CPU s':>7s} {'peak MB':>8s}")
         for tool, r in res.items():
             inner = f"{r.median('inner_seconds'):9.2f}" if r.inner_seconds else f"{'':9s}"
-            print(f"{tool:14s} {r.median():9.2f} {inner} {r.median('peak_mb'):8.0f}")
+            print(
+                f"{tool:14s} {r.median():9.2f} {inner} {r.median('cpu_seconds'):7.2f} "
+                f"{r.median('peak_mb'):8.0f}"
+            )
         ours_s = res["ours"].median()
         ours_xml_s = res.get("ours_xml", res["ours"]).median()
         f: dict[str, object] = {
@@ -328,6 +342,7 @@ def main() -> None:
             "osm2pgrouting_seconds": round(res["osm2pgrouting"].median(), 3),
             "naive_seconds": round(res["naive"].median(), 3) if "naive" in res else None,
             "peak_mb": round(res["ours"].median("peak_mb"), 1),
+            "cpu_seconds": {t: round(r.median("cpu_seconds"), 2) for t, r in res.items()},
             "osm2pgsql_peak_mb": round(res["osm2pgsql"].median("peak_mb"), 1),
             "osm2pgrouting_peak_mb": round(res["osm2pgrouting"].median("peak_mb"), 1),
             "naive_peak_mb": round(res["naive"].median("peak_mb"), 1) if "naive" in res else None,
