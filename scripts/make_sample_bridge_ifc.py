@@ -10,7 +10,9 @@ model's local origin is the bridge's south end, its +X axis runs along the bridg
 Limits for the twin to propose (never apply silently): ``Pset_RoadTwinBridge`` holds
 VerticalClearance 4.5 m (IfcPositiveLengthMeasure), DesignLoad 55 000 kg
 (IfcMassMeasure), DesignAxleLoad 13 000 kg and the Chinese load class 公路-I级 as text
-(reported, not a number). The IfcBridge also has Pset_BridgeCommon.
+(reported, not a number). The IfcBridge also has Pset_BridgeCommon; every element has
+its Pset_<Class>Common (Reference, LoadBearing, IsExternal), Pset_RoadTwinElement
+(Material) and Qto_RoadTwin (Length, Width, Height of its box).
 
 Run: ``.venv/bin/python scripts/make_sample_bridge_ifc.py [OUT]``. The output is
 deterministic (fixed GlobalIds and timestamp), so the committed file does not churn.
@@ -150,7 +152,7 @@ def build(out: Path = OUT) -> Path:
         ifcopenshell.api.geometry.assign_representation(f, product=el, representation=rep)
         ifcopenshell.api.geometry.edit_object_placement(f, product=el, matrix=np.eye(4))
         ifcopenshell.api.spatial.assign_container(f, products=[el], relating_structure=parts[part])
-        elements.append(el)
+        elements.append((el, (dx, dy, dz)))
 
     deck_bottom = DECK_ELEVATION_M - DECK_DEPTH_M
     box(
@@ -223,9 +225,26 @@ def build(out: Path = OUT) -> Path:
     )
     common = ifcopenshell.api.pset.add_pset(f, product=bridge, name="Pset_BridgeCommon")
     ifcopenshell.api.pset.edit_pset(f, pset=common, properties={"Reference": "TJ-YKL-HH-01"})
-    for el in elements:
+    for el, (dx, dy, dz) in elements:
         q = ifcopenshell.api.pset.add_qto(f, product=el, name="Qto_RoadTwin")
-        ifcopenshell.api.pset.edit_qto(f, qto=q, properties={"Length": float(total)})
+        ifcopenshell.api.pset.edit_qto(
+            f, qto=q, properties={"Length": float(dx), "Width": float(dy), "Height": float(dz)}
+        )
+    # what a click on an element shows besides quantities (created last: the GlobalIds
+    # of everything above stay as they were)
+    for el, _size in elements:
+        common = ifcopenshell.api.pset.add_pset(f, product=el, name=f"Pset_{el.is_a()[3:]}Common")
+        ifcopenshell.api.pset.edit_pset(
+            f,
+            pset=common,
+            properties={"Reference": el.Name, "LoadBearing": True, "IsExternal": True},
+        )
+        material = ifcopenshell.api.pset.add_pset(f, product=el, name="Pset_RoadTwinElement")
+        ifcopenshell.api.pset.edit_pset(
+            f,
+            pset=material,
+            properties={"Material": "C50 concrete" if el.is_a("IfcBeam") else "C40 concrete"},
+        )
 
     # deterministic GlobalIds and header
     for ent in f.by_type("IfcRoot"):
