@@ -309,9 +309,10 @@ def solve_milp(
         )
     t_of, y_of = idx // (na * ny), idx % ny
     g, c = problem.gain[reps].ravel()[idx], cost3[reps].ravel()[idx]
+    lp_bound = _lp_bound(g, c, t_of, y_of, counts, problem.budgets)
     x, status, dual = _milp(
         g, c, t_of, y_of, counts, problem.budgets, time_limit_s,
-        _highs_gap(mip_rel_gap, base, upper),
+        _highs_gap(mip_rel_gap, base, min(upper, lp_bound or upper)),
     )  # fmt: skip
     # disaggregate: the type's assets in order take its chosen alternatives
     chosen: list[int] = []
@@ -323,14 +324,41 @@ def solve_milp(
             chosen.append((members[t].pop(0) * na + a) * ny + y)
     found = float(g @ np.round(x))
     plan = _plan(problem, np.array(chosen, int), "milp", time.perf_counter() - t0, status, None)
-    _set_gap(plan, info, base=base, found=found, bound=dual, asked=mip_rel_gap)
+    if lp_bound is not None:
+        info["lp_bound"] = round(lp_bound, 6)
+    bound = lp_bound if dual is None else dual if lp_bound is None else min(dual, lp_bound)
+    _set_gap(plan, info, base=base, found=found, bound=bound, asked=mip_rel_gap)
     return plan
 
 
 def _highs_gap(gap: float, base: float, upper: float) -> float:
     """HiGHS's gap (relative to its objective, the gain over doing nothing) that ensures
-    ``gap`` relative to the plan objective (base + gain) for any gain up to ``upper``."""
-    return 0.0 if gap <= 0 or upper <= 0 else gap * (base + upper) / upper
+    ``gap`` relative to the plan objective (base + gain) for any gain up to ``upper`` (an
+    upper bound: the tighter, the sooner HiGHS may stop; 1 % margin for its rounding)."""
+    return 0.0 if gap <= 0 or upper <= 0 else 0.99 * gap * (base + upper) / upper
+
+
+def _lp_bound(
+    g: FloatArray,
+    c: FloatArray,
+    t_of: NDArray[np.int_],
+    y_of: NDArray[np.int_],
+    counts: NDArray[np.int_],
+    budgets: FloatArray,
+) -> float | None:
+    """The LP relaxation's optimum (an upper bound on the gain), None if it fails."""
+    nv = g.size
+    cols = np.arange(nv)
+    scale = max(float(budgets.max()), 1.0)
+    a = sparse.vstack(
+        [
+            sparse.csr_array((np.ones(nv), (t_of, cols)), shape=(counts.size, nv)),
+            sparse.csr_array((c / scale, (y_of, cols)), shape=(len(budgets), nv)),
+        ]
+    ).tocsr()
+    b = np.concatenate([counts.astype(float), budgets / scale])
+    lp = linprog(-g, A_ub=a, b_ub=b, bounds=np.c_[np.zeros(nv), counts[t_of]], method="highs")
+    return -float(lp.fun) * (1 + 1e-9) + 1e-9 if lp.status == 0 else None
 
 
 def _set_gap(
@@ -395,7 +423,7 @@ def _solve_with_lp_fixing(
     if sel.size:
         x, status, sub_bound = _milp(
             g[sel], c[sel], i_of[sel], y_of[sel], ones, left, remaining,
-            _highs_gap(mip_rel_gap, base, upper),
+            _highs_gap(mip_rel_gap, base, float(info.get("lp_bound", upper))),
         )  # fmt: skip
         pick[sel[x > 0.5]] = True
     if incumbent.any() and g[incumbent].sum() > g[pick].sum() + 1e-9:
