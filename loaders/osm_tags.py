@@ -424,7 +424,7 @@ def limits_from_tags(tags: Mapping[str, str]) -> list[TagLimit]:
     """
     out: list[TagLimit] = []
     for key, raw in tags.items():
-        if not key.startswith("max"):
+        if not key.startswith("max") or key.startswith("maxspeed"):  # speed: not a limit here
             continue
         for kind, base in LIMIT_KEYS.items():
             sfx = _suffixes(key, base)
