@@ -26,7 +26,9 @@ def run(
     ),
     kind: list[str] = typer.Option(["bridge", "tunnel"], "--kind", help="Asset kinds (repeat)."),
     time_limit_s: float = typer.Option(30.0, help="Solver time limit, seconds."),
-    gap: float = typer.Option(1e-4, help="Relative optimality gap accepted (0: proven optimum)."),
+    gap: float = typer.Option(
+        1e-4, help="Gap accepted, relative to the plan objective (0: proven optimum)."
+    ),
     as_json: bool = typer.Option(False, "--json"),
     actor: str = ACTOR_OPTION,
 ) -> None:

@@ -22,7 +22,13 @@ class PlanIn(BaseModel):
     budgets_cny: list[float] = Field(min_length=1, max_length=30)
     kinds: list[str] = Field(default_factory=lambda: ["bridge", "tunnel"])
     time_limit_s: float = Field(30.0, gt=0, le=3600)
-    mip_rel_gap: float = Field(1e-4, ge=0, le=0.1, description="0 asks for a proven optimum")
+    mip_rel_gap: float = Field(
+        1e-4,
+        ge=0,
+        le=0.1,
+        description="Accepted gap relative to the plan objective (HiGHS's default 1e-4); "
+        "0 asks for a proven optimum",
+    )
 
 
 class WorkOrdersIn(BaseModel):
