@@ -14,7 +14,8 @@ Public interface (stable; other services rely on it):
   :class:`road_network.route.RouteOptions`, whose ``blocked`` arcs and a modified graph
   copy serve what-if scenarios without touching the database), errors mapped to the
   twin's error tree.
-- limit lookups: :func:`limits_in_bbox`, :func:`limits_near`, :func:`limits_on_road`,
+- limit lookups (defined in :mod:`twin.services.limits`, re-exported here):
+  :func:`limits_in_bbox`, :func:`limits_near`, :func:`limits_on_road`,
   :func:`structure_by_id`, :func:`blocking_on_road`.
 
 Effective per-arc limit = min of the edge's own ``max_*`` columns and the *approved*
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from road_network import cch
 from road_network.graph import LIMIT_NONE, LIMIT_UNITS, CompiledGraph, EdgeInput
@@ -549,161 +550,14 @@ def pgrouting_edges_sql(v: VehicleProfile) -> str:
 
 
 # --------------------------------------------------------------------------- lookups
-_LIMITS_JSON = """
-    COALESCE((SELECT json_agg(json_build_object(
-        'id', l.id, 'kind', l.kind, 'value', l.value, 'value_text', l.value_text,
-        'unlimited', l.unlimited, 'status', l.status, 'direction', l.direction,
-        'conditional', l.conditional, 'source_kind', l.source_kind,
-        'unit', CASE WHEN l.kind IN ('height','width','length') THEN 'cm'
-                     WHEN l.kind IN ('weight','axle_load') THEN 'kg' END) ORDER BY l.id)
-      FROM structure_limit l WHERE l.asset_id = a.id), '[]'::json)
-"""
-_SELECT = f"""
-    SELECT a.id, a.external_id, a.kind, a.name_zh, a.name_en, a.road_code, a.stake_m,
-           ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat,
-           a.lifecycle_state, {_LIMITS_JSON} AS limits
-    FROM asset a
-"""
-_HAS_LIMIT = "EXISTS (SELECT 1 FROM structure_limit l0 WHERE l0.asset_id = a.id)"
-
-
-def _rows(
-    conn: Connection, where: str, params: dict[str, Any], *, order: str, limit: int
-) -> list[dict[str, Any]]:
-    if not 1 <= limit <= 10_000:
-        raise InputError(f"limit={limit}: must be within 1..10000")
-    sql = f"{_SELECT} WHERE {where} AND {_HAS_LIMIT} ORDER BY {order} LIMIT :limit"
-    try:
-        rows = conn.execute(text(sql), {**params, "limit": limit}).mappings().all()
-    except DBAPIError as exc:
-        if isinstance(exc, OperationalError):
-            raise
-        raise InputError(f"invalid lookup: {str(exc.orig).splitlines()[0]}") from exc
-    return [dict(r) for r in rows]
-
-
-def _check_lonlat(lon: float, lat: float, name: str = "") -> None:
-    if not (np.isfinite(lon) and -180 <= lon <= 180):
-        raise InputError(f"{name}lon={lon}: must be within -180..180 degrees")
-    if not (np.isfinite(lat) and -90 <= lat <= 90):
-        raise InputError(f"{name}lat={lat}: must be within -90..90 degrees")
-
-
-def limits_in_bbox(
-    conn: Connection,
-    bbox: tuple[float, float, float, float],
-    *,
-    limit: int = 1000,
-) -> list[dict[str, Any]]:
-    """Structures with limits inside ``bbox`` = (min_lon, min_lat, max_lon, max_lat)."""
-    x0, y0, x1, y1 = bbox
-    _check_lonlat(x0, y0, "bbox min ")
-    _check_lonlat(x1, y1, "bbox max ")
-    if x0 >= x1 or y0 >= y1:
-        raise InputError(
-            f"bbox={list(bbox)}: min must be below max (min_lon,min_lat,max_lon,max_lat)"
-        )
-    return _rows(
-        conn,
-        "a.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)",
-        {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
-        order="a.id",
-        limit=limit,
-    )
-
-
-def limits_near(
-    conn: Connection, lon: float, lat: float, *, radius_m: float, limit: int = 1000
-) -> list[dict[str, Any]]:
-    """Structures with limits within ``radius_m`` metres of (lon, lat), nearest first."""
-    _check_lonlat(lon, lat)
-    if not (np.isfinite(radius_m) and 0 < radius_m <= 100_000):
-        raise InputError(f"radius_m={radius_m}: must be within (0, 100000] m")
-    # bounding box in degrees for the index, exact metres on the geography
-    dlat = radius_m / 110_000.0
-    dlon = radius_m / (110_000.0 * max(0.01, float(np.cos(np.radians(lat)))))
-    return _rows(
-        conn,
-        "a.geom && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)"
-        " AND ST_DWithin(a.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)",
-        {"lon": lon, "lat": lat, "dlon": dlon, "dlat": dlat, "r": radius_m},
-        order="a.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)",
-        limit=limit,
-    )
-
-
-def limits_on_road(
-    conn: Connection,
-    road_code: str,
-    *,
-    stake_from_m: float | None = None,
-    stake_to_m: float | None = None,
-    limit: int = 1000,
-) -> list[dict[str, Any]]:
-    """Structures with limits on road ``road_code`` between two stakes (metres)."""
-    if not road_code or len(road_code) > 32:
-        raise InputError(f"road_code={road_code!r}: must be 1..32 characters")
-    lo = -1e12 if stake_from_m is None else stake_from_m
-    hi = 1e12 if stake_to_m is None else stake_to_m
-    if lo > hi:
-        raise InputError(f"stake range {stake_from_m}..{stake_to_m} m: from must not exceed to")
-    return _rows(
-        conn,
-        "a.road_code = :code AND COALESCE(a.stake_m, 0) BETWEEN :lo AND :hi",
-        {"code": road_code, "lo": lo, "hi": hi},
-        order="a.stake_m NULLS LAST, a.id",
-        limit=limit,
-    )
-
-
-def structure_by_id(conn: Connection, ident: str | int) -> dict[str, Any]:
-    """One structure (asset) with its limits and governed edges, by id or external id."""
-    where = "a.external_id = :x"
-    params: dict[str, Any] = {"x": str(ident)}
-    if isinstance(ident, int) or str(ident).isdigit():
-        where = "(a.id = :i OR a.external_id = :x)"
-        params["i"] = int(ident)
-    row = conn.execute(text(f"{_SELECT} WHERE {where} LIMIT 1"), params).mappings().first()
-    if row is None:
-        raise NotFound(f"structure {ident!r} not found (give an asset id or external id)")
-    out = dict(row)
-    out["edges"] = [
-        {"edge_id": int(e), "direction": d}
-        for e, d in conn.execute(
-            text("SELECT edge_id, direction FROM asset_edge WHERE asset_id = :a ORDER BY edge_id"),
-            {"a": out["id"]},
-        )
-    ]
-    return out
-
-
-def blocking_on_road(
-    conn: Connection, road_code: str, vehicle: VehicleProfile, *, limit: int = 1000
-) -> list[dict[str, Any]]:
-    """Structures on ``road_code`` whose approved limits the vehicle exceeds (or that are
-    closed), each with ``violated`` = [{kind, limit, vehicle, unit}]."""
-    rows = limits_on_road(conn, road_code, limit=limit)
-    out = []
-    for r in rows:
-        violated: list[dict[str, Any]] = []
-        if r["lifecycle_state"] in ("closed", "decommissioned"):
-            violated.append({"kind": "closed", "limit": None, "vehicle": None, "unit": None})
-        for lim in r["limits"]:
-            if lim["status"] != "approved" or lim["kind"] not in LIMIT_UNITS:
-                continue
-            if lim["value"] is not None and lim["value"] < vehicle.value(lim["kind"]):
-                violated.append(
-                    {
-                        "kind": lim["kind"],
-                        "limit": lim["value"],
-                        "vehicle": vehicle.value(lim["kind"]),
-                        "unit": LIMIT_UNITS[lim["kind"]],
-                    }
-                )
-        if violated:
-            out.append({**r, "violated": violated})
-    return out
-
+# The limit lookups live in :mod:`twin.services.limits`; re-exported for existing callers.
+from twin.services.limits import (  # noqa: E402
+    blocking_on_road,
+    limits_in_bbox,
+    limits_near,
+    limits_on_road,
+    structure_by_id,
+)
 
 __all__ = [
     "GraphStore",
