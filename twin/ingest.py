@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-#: COPY text-format escapes (backslash first is implied: translate maps each char once).
+#: COPY text-format escapes (``str.translate`` maps each character once: no double escaping).
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 #: COPY text for NULL.
 COPY_NULL = "\\N"
