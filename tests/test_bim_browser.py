@@ -208,10 +208,23 @@ def test_click_on_an_element_shows_its_class_name_and_properties(
     dx, dy = int(cols[i] - w / 2), int(rows[i] - h / 2)
     for _ in range(3):
         ActionChains(driver).move_to_element_with_offset(canvas, dx, dy).click().perform()
-        if _wait_text(driver, "Qto_RoadTwin", timeout_s=10):
+        if _wait_text(driver, "Pset_RoadTwinElement", timeout_s=10):
             break
     driver.save_screenshot(str(tb.ARTIFACTS / "bim_element_clicked.png"))
     text = _page_text(driver)
-    assert "Qto_RoadTwin" in text, "clicking the model showed no element properties"
-    assert any(c in text for c in ("IfcSlab", "IfcBeam", "IfcColumn", "IfcWall")), text[-600:]
-    assert any(n in text for n in ("Deck slab", "Girder", "Pier", "Abutment")), text[-600:]
+    assert "Pset_RoadTwinElement" in text, "clicking the model showed no element properties"
+    # class and name of the picked element, its property sets and quantities
+    picked = [
+        (c, n)
+        for c, n in (
+            ("IfcSlab", "Deck slab"),
+            ("IfcBeam", "Girder"),
+            ("IfcColumn", "Pier"),
+            ("IfcWall", "Abutment"),
+        )
+        if f"{c} · {n}" in text
+    ]
+    assert picked, f"no element class and name shown: {text[-800:]}"
+    cls = picked[0][0]
+    assert f"Pset_{cls[3:]}Common" in text and "LoadBearing" in text, text[-800:]
+    assert "Qto_RoadTwin" in text and "concrete" in text, text[-800:]
