@@ -68,13 +68,15 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     ),
 }
 
-#: Worst-first rule: the action an expected class calls for (routine upkeep is not a
-#: worst-first decision: with one treatment per asset in the horizon it would lock good
-#: assets out of the repair they need later).
+#: Worst-first rule: the action an expected class calls for; class 2 assets get a repair
+#: with the money the worse ones leave (routine upkeep is not a worst-first decision:
+#: with one treatment per asset in the horizon it would lock good assets out of the
+#: repair they need later).
 WORST_FIRST_RULE: tuple[tuple[float, str], ...] = (
     (4.5, "replacement"),
     (3.5, "rehabilitation"),
     (2.5, "repair"),
+    (1.5, "repair"),
 )
 
 
