@@ -137,6 +137,8 @@ def test_forecasts_per_traffic_band_with_pooling(client: TestClient) -> None:
     assert r.json()["assets"] == 12
     r = client.get("/forecasts/bridge", params={"band": "medium"})
     assert r.status_code == 404 and "heavy" in r.json()["message"]
+    r = client.get("/forecasts/bridge", params={"band": "jammed"})
+    assert r.status_code == 422 and "light" in r.json()["message"]
     png = client.get("/forecasts/bridge/figure.png", params={"band": "light"})
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     one = client.get(f"/assets/{ids[0]}/forecast", params={"years": 5}).json()

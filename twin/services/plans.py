@@ -177,6 +177,11 @@ def forecast_network(
     title = kind
     if band is not None:
         want = band if band.startswith("traffic ") else f"traffic {band}"
+        names = [n for n, _ in markov.TRAFFIC_BAND_EDGES_HV_PER_DAY] + ["unknown"]
+        if want.removeprefix("traffic ") not in names:
+            raise InputError(
+                f"band = {band!r} is not a traffic band; use one of {', '.join(names)}"
+            )
         chosen = next((b for b in per_band if b["band"] == want), None)
         if chosen is None:
             have = ", ".join(b["band"].removeprefix("traffic ") for b in per_band) or "none"
