@@ -144,6 +144,33 @@ def test_duplex_ifc2x3_elements_and_psets(shared_data: Path) -> None:
     assert cands and all(c.value is None for c in cands)
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["duplex.ifc", "AC20-FZK-Haus.ifc", "linear-placement-of-signal.ifc", "sample-bridge"],
+)
+def test_elements_equal_ifcopenshell_util(shared_data: Path, name: str) -> None:
+    """The one-pass relationship walk gives what ifcopenshell.util.element gives per
+    element: get_psets (type's first, occurrence's overriding), get_container (direct or
+    through the whole), else get_aggregate / get_nest."""
+    import ifcopenshell.util.element as ue
+
+    from loaders import ifc as ifc_core
+
+    path = SAMPLE_BRIDGE if name == "sample-bridge" else shared_data / name
+    _scan, f, _ = ifc_core.scan_and_open(path)
+    elements = list(ifc_core.iter_elements(f))
+    assert len(elements) == len(f.by_type("IfcProduct"))
+    for e in elements:
+        el = f.by_guid(e.global_id)
+        want = {
+            pset: {k: ifc_core._jsonable(v) for k, v in props.items() if k != "id"}
+            for pset, props in ue.get_psets(el).items()
+        }
+        assert {**e.psets, **e.quantities} == want, e.global_id
+        parent = ue.get_container(el) or ue.get_aggregate(el) or ue.get_nest(el)
+        assert e.container == getattr(parent, "GlobalId", None), e.global_id
+
+
 def test_ifc4x3_alignment_and_linear_placement(
     connection: Connection, settings: Settings, shared_data: Path
 ) -> None:
