@@ -182,3 +182,13 @@ def test_cli_generate_history_forecast_and_plan(cli: CliRunner, tmp_path: Path) 
     assert out["result"]["assets"] == 6 and out["result"]["milp"]["status"].startswith("optimal")
     r = cli.invoke(app, ["plan", "run", "--name", "bad", "--budget-cny", "-1"])
     assert r.exit_code == 2 and "budget" in r.output
+    r = cli.invoke(
+        app, ["plan", "run", "--name", "3y", "--budget-cny", "1e6", "--years", "3", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["params"]["budgets_cny"] == [1e6, 1e6, 1e6]
+    r = cli.invoke(
+        app,
+        ["plan", "run", "--name", "x", "--budget-cny", "1", "--budget-cny", "2", "--years", "3"],
+    )
+    assert r.exit_code == 2 and "--years 3" in r.output

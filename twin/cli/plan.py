@@ -22,7 +22,10 @@ app = typer.Typer(
 def run(
     name: str = typer.Option(..., help="Plan name."),
     budget_cny: list[float] = typer.Option(
-        ..., "--budget-cny", help="Budget of a year, CNY (repeat per year)."
+        ..., "--budget-cny", help="Budget of a year, CNY (repeat per year, or give --years)."
+    ),
+    years: int | None = typer.Option(
+        None, help="Plan years: one --budget-cny is then every year's budget."
     ),
     kind: list[str] = typer.Option(["bridge", "tunnel"], "--kind", help="Asset kinds (repeat)."),
     time_limit_s: float = typer.Option(30.0, help="Solver time limit, seconds."),
@@ -33,6 +36,14 @@ def run(
     actor: str = ACTOR_OPTION,
 ) -> None:
     """Solve and store a multi-year plan; compare milp with worst-first."""
+    if years is not None:
+        if len(budget_cny) == 1:
+            budget_cny = budget_cny * max(years, 0)
+        elif len(budget_cny) != years:
+            raise InputError(
+                f"--years {years} with {len(budget_cny)} --budget-cny values; give one budget "
+                "(every year) or one per year"
+            )
     with common.db_session() as db:
         out = svc.run_plan(db, name=name, budgets_cny=budget_cny, kinds=kind, time_limit_s=time_limit_s,
                            mip_rel_gap=gap, actor=actor)  # fmt: skip
