@@ -402,6 +402,8 @@ def run_plan(
             },
             "condition_index": planning.CONDITION_INDEX.tolist(),
             "one_treatment_per_asset": True,
+            "asset_weight": "AADT / 20,000 within 0.2..5 (1 without traffic data)",
+            "deterioration_models": sorted({a.group for a in items}),
         },
     }
     params = {
