@@ -1211,9 +1211,9 @@ def render_scenario(settings: Settings, lang: Lang) -> None:
         )
         cols[1].metric(t("extra_length_km", lang), f"{(summ.get('max_detour_m') or 0) / 1000:.1f}")
         cols[2].metric(t("affected_villages", lang), summ.get("villages_cut_off_vehicle", 0))
-        cols[3].metric(
-            t("closed_edge", lang), summ.get("closed_edges", 0) + summ.get("flooded_edges", 0)
-        )
+        # ``closed_edges`` already counts the flooded ones; closed structures come on top.
+        closed_assets = (result.get("params") or {}).get("close_assets") or []
+        cols[3].metric(t("closed_edge", lang), summ.get("closed_edges", 0) + len(closed_assets))
     before = sc.build(result, side="before", roads=roads, lang=lang)
     views = st.session_state.setdefault("views", {})
     cam = views.setdefault(f"scenario-{pick}", before.cameras[0].as_dict())

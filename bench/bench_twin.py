@@ -1,9 +1,12 @@
 """Twin page speed in a real headless Chromium (software WebGL).
 
 1. First rendered frame: time from navigation start to deck.gl's first WebGL draw call, for
-   the twin's network overview on the bundled Tianjin sample, against a trivial Streamlit +
-   pydeck page (three points) measured in the same browser run. Medians of repeated loads,
-   alternating the two pages. Target: ratio <= 1.2.
+   the twin's network overview on the bundled Tianjin sample (roads, structures, columns,
+   water and land use). Target (issue 8): < 1.5 s absolute. Reported with the ratio to a
+   trivial Streamlit + pydeck page (three points) measured in the same browser run, and a
+   breakdown: the twin page with only its ground layer (page chrome: sidebar, legend,
+   inspector) and with ground + roads. Medians of repeated loads, pages alternating; the
+   load average is printed because software WebGL on a shared 2-core machine is noisy.
 2. Panning the 100k-edge layer: a ~100k-edge grid in its own database, so the roads come as
    vector tiles (``/tiles/road_edge``, PostGIS ST_AsMVT) through an MVTLayer. The canvas is
    dragged for a few seconds; frames = animation frames that drew something. The same drag
@@ -14,6 +17,7 @@ Run: ``make bench-twin`` (or ``.venv/bin/python bench/bench_twin.py``). Last lin
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -75,6 +79,7 @@ def main() -> None:
     from twin.settings import Settings
 
     out: dict[str, Any] = {}
+    load_start = round(os.getloadavg()[0], 2)
     driver = tb.chrome()
     try:
         # ---- first frame on the sample vs the trivial page
@@ -95,17 +100,26 @@ def main() -> None:
                 triv_url = f"{triv_srv.app_url}/"
                 first_frame_ms(driver, twin_url)  # warm both servers (imports, caches)
                 first_frame_ms(driver, triv_url)
-                twin_ms, triv_ms = [], []
+                ground_url = f"{twin_url}&only=ground"
+                roads_url = f"{twin_url}&only=ground,roads"
+                first_frame_ms(driver, ground_url)
+                first_frame_ms(driver, roads_url)
+                twin_ms, triv_ms, ground_ms, roads_ms = [], [], [], []
                 for _ in range(REPEATS):
                     twin_ms.append(first_frame_ms(driver, twin_url))
                     triv_ms.append(first_frame_ms(driver, triv_url))
+                    ground_ms.append(first_frame_ms(driver, ground_url))
+                    roads_ms.append(first_frame_ms(driver, roads_url))
                 out["sample_edges"] = int(edges or 0)
                 out["first_frame_twin_ms"] = round(statistics.median(twin_ms), 1)
                 out["first_frame_trivial_ms"] = round(statistics.median(triv_ms), 1)
                 out["first_frame_ratio"] = round(
                     out["first_frame_twin_ms"] / out["first_frame_trivial_ms"], 3
                 )
+                out["first_frame_twin_ground_only_ms"] = round(statistics.median(ground_ms), 1)
+                out["first_frame_twin_ground_roads_ms"] = round(statistics.median(roads_ms), 1)
                 print(f"first frame: twin {twin_ms} ms, trivial {triv_ms} ms")
+                print(f"  twin ground only {ground_ms} ms, ground + roads {roads_ms} ms")
                 out["pan_trivial_fps"] = round(pan_fps(driver, triv_url)["fps"], 1)
         # ---- panning the ~100k-edge grid served as vector tiles
         with tb.scratch_database("roadtwin_bench_twin_grid") as url:
@@ -136,7 +150,10 @@ def main() -> None:
                 out["grid_total_s"] = round(time.perf_counter() - t0, 1)
     finally:
         driver.quit()
-    out["target_first_frame_ratio"] = 1.2
+    out["target_first_frame_ms"] = 1500
+    out["first_frame_meets_target"] = out["first_frame_twin_ms"] < 1500
+    out["load_avg_1m_start"] = load_start
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     for k, v in out.items():
         print(f"{k}: {v}")
     emit("twin", out)
