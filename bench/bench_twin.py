@@ -13,6 +13,8 @@
    on the trivial page is the peer.
 
 Run: ``make bench-twin`` (or ``.venv/bin/python bench/bench_twin.py``). Last line: JSON.
+Quicker variant while tuning: ``.venv/bin/python bench/bench_twin.py --first-frame-only
+--repeats 3`` (skips the 100k-edge grid and the panning).
 """
 
 from __future__ import annotations
@@ -71,13 +73,56 @@ def pan_fps(driver: Any, url: str, *, seconds: float = PAN_SECONDS) -> dict[str,
     return {"fps": (f1 - f0) / elapsed, "drags": step, "seconds": elapsed}
 
 
-def main() -> None:
+def grid_pan(driver: Any, out: dict[str, Any]) -> None:
+    """Panning the ~100k-edge grid served as vector tiles (adds its figures to ``out``)."""
     from twin_demo_data import load_grid
 
+    from twin import db as dbm
+    from twin.settings import Settings
+
+    with tb.scratch_database("roadtwin_bench_twin_grid") as url:
+        engine = dbm.get_engine(Settings(), url=url)
+        with engine.begin() as conn:
+            n_edges = load_grid(conn, n=224)
+        engine.dispose()
+        logs = Path(tempfile.mkdtemp(prefix="bench-twin-grid-"))
+        with tb.serve(url, log_dir=logs) as srv:
+            centre = (117.0 + 223 * 0.003 / 2, 38.8 + 223 * 0.003 / 2)
+            view = f"{centre[0]:.4f},{centre[1]:.4f},12.5"
+            page = f"{srv.app_url}/?scene=network&lang=en&view={view}"
+            t0 = time.perf_counter()
+            first = first_frame_ms(driver, page)
+            pan = pan_fps(driver, page)
+            tiles = [u for u in tb.requested_urls(driver) if "/tiles/road_edge/" in u]
+            out["grid_edges"] = n_edges
+            out["grid_first_frame_ms"] = round(first, 1)
+            out["pan_grid_fps"] = round(pan["fps"], 1)
+            out["pan_grid_vs_trivial"] = round(pan["fps"] / max(out["pan_trivial_fps"], 1e-9), 3)
+            out["tiles_requested"] = len(tiles)
+            # Zoomed out to 11.5 the tiles carry the main classes only (thinned by class).
+            view_out = f"{centre[0]:.4f},{centre[1]:.4f},11.5"
+            pan_out = pan_fps(driver, f"{srv.app_url}/?scene=network&lang=en&view={view_out}")
+            out["pan_grid_z11_5_fps"] = round(pan_out["fps"], 1)
+            out["grid_total_s"] = round(time.perf_counter() - t0, 1)
+
+
+def _args() -> Any:
+    import argparse
+
+    p = argparse.ArgumentParser(description="Twin page speed in headless Chromium.")
+    p.add_argument("--repeats", type=int, default=REPEATS, help="loads per page (median)")
+    p.add_argument(
+        "--first-frame-only", action="store_true", help="skip the 100k-edge grid and panning"
+    )
+    return p.parse_args()
+
+
+def main() -> None:
     from twin import db as dbm
     from twin.services.sample import load_sample
     from twin.settings import Settings
 
+    args = _args()
     out: dict[str, Any] = {}
     load_start = round(os.getloadavg()[0], 2)
     driver = tb.chrome()
@@ -105,7 +150,7 @@ def main() -> None:
                 first_frame_ms(driver, ground_url)
                 first_frame_ms(driver, roads_url)
                 twin_ms, triv_ms, ground_ms, roads_ms = [], [], [], []
-                for _ in range(REPEATS):
+                for _ in range(args.repeats):
                     twin_ms.append(first_frame_ms(driver, twin_url))
                     triv_ms.append(first_frame_ms(driver, triv_url))
                     ground_ms.append(first_frame_ms(driver, ground_url))
@@ -120,38 +165,15 @@ def main() -> None:
                 out["first_frame_twin_ground_roads_ms"] = round(statistics.median(roads_ms), 1)
                 print(f"first frame: twin {twin_ms} ms, trivial {triv_ms} ms")
                 print(f"  twin ground only {ground_ms} ms, ground + roads {roads_ms} ms")
-                out["pan_trivial_fps"] = round(pan_fps(driver, triv_url)["fps"], 1)
-        # ---- panning the ~100k-edge grid served as vector tiles
-        with tb.scratch_database("roadtwin_bench_twin_grid") as url:
-            engine = dbm.get_engine(Settings(), url=url)
-            with engine.begin() as conn:
-                n_edges = load_grid(conn, n=224)
-            engine.dispose()
-            logs = Path(tempfile.mkdtemp(prefix="bench-twin-grid-"))
-            with tb.serve(url, log_dir=logs) as srv:
-                centre = (117.0 + 223 * 0.003 / 2, 38.8 + 223 * 0.003 / 2)
-                view = f"{centre[0]:.4f},{centre[1]:.4f},12.5"
-                page = f"{srv.app_url}/?scene=network&lang=en&view={view}"
-                t0 = time.perf_counter()
-                first = first_frame_ms(driver, page)
-                pan = pan_fps(driver, page)
-                tiles = [u for u in tb.requested_urls(driver) if "/tiles/road_edge/" in u]
-                out["grid_edges"] = n_edges
-                out["grid_first_frame_ms"] = round(first, 1)
-                out["pan_grid_fps"] = round(pan["fps"], 1)
-                out["pan_grid_vs_trivial"] = round(
-                    pan["fps"] / max(out["pan_trivial_fps"], 1e-9), 3
-                )
-                out["tiles_requested"] = len(tiles)
-                # Zoomed out to 11.5 the tiles carry the main classes only (thinned by class).
-                view_out = f"{centre[0]:.4f},{centre[1]:.4f},11.5"
-                pan_out = pan_fps(driver, f"{srv.app_url}/?scene=network&lang=en&view={view_out}")
-                out["pan_grid_z11_5_fps"] = round(pan_out["fps"], 1)
-                out["grid_total_s"] = round(time.perf_counter() - t0, 1)
+                if not args.first_frame_only:
+                    out["pan_trivial_fps"] = round(pan_fps(driver, triv_url)["fps"], 1)
+        if not args.first_frame_only:
+            grid_pan(driver, out)
     finally:
         driver.quit()
     out["target_first_frame_ms"] = 1500
     out["first_frame_meets_target"] = out["first_frame_twin_ms"] < 1500
+    out["repeats"] = args.repeats
     out["load_avg_1m_start"] = load_start
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     for k, v in out.items():
