@@ -184,3 +184,26 @@ def test_a_bad_file_writes_nothing(sample_connection: Connection, tmp_path: Path
         text("SELECT stake_start_m, ST_AsText(geom) FROM road WHERE code = 'G2'")
     ).one()
     assert tuple(after) == tuple(before)
+
+
+def test_reimporting_osm_keeps_the_centreline_and_restakes_its_edges(
+    sample_connection: Connection,
+) -> None:
+    from twin.services.osm_import import import_osm
+    from twin.services.sample import DATASET, SAMPLE_DIR
+
+    conn = sample_connection
+    q = text(
+        "SELECT ST_AsText(r.geom) AS g, r.stake_start_m, "
+        "(SELECT count(*) FROM road_edge e WHERE e.road_id = r.id "
+        " AND e.stake_from_m IS NOT NULL) AS staked, "
+        "(SELECT count(*) FROM road_edge e WHERE e.road_id = r.id) AS edges "
+        "FROM road r WHERE r.code = 'G2'"
+    )
+    before = conn.execute(q).one()
+    assert before.staked == before.edges > 0
+    import_osm(conn, SAMPLE_DIR / "tianjin.osm", dataset=DATASET, region="china")
+    after = conn.execute(q).one()
+    assert after.g == before.g, "the stake centreline is not replaced by OSM pieces"
+    assert after.stake_start_m == before.stake_start_m
+    assert after.staked == after.edges == before.edges, "the new edges have their stakes"

@@ -719,13 +719,19 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
                 " SELECT road_id, ST_Multi(ST_Collect(geom ORDER BY id)) AS geom"
                 " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) "
                 "UPDATE road r SET geom = g.geom FROM g "
-                "WHERE r.id = g.road_id AND (r.geom IS NULL OR r.source->>'dataset' = :d)"
+                "WHERE r.id = g.road_id AND (r.geom IS NULL OR r.source->>'dataset' = :d) "
+                "AND COALESCE(r.source->>'centreline', 'false') <> 'true'"
             ),
             {"ids": sorted(set(road_ids.values())), "d": dataset},
         )
+        # a stake centreline (twin load stakes) is kept; its new edges get their stakes
+        from twin.services import road_stakes  # lazy: shapely/pyproj only when needed
+
+        road_stakes.restake(conn, sorted(set(road_ids.values())))
     conn.execute(
         text(
             "DELETE FROM road r WHERE r.source->>'dataset' = :d "
+            "AND COALESCE(r.source->>'centreline', 'false') <> 'true' "
             "AND NOT EXISTS (SELECT 1 FROM road_edge e WHERE e.road_id = r.id) "
             "AND NOT EXISTS (SELECT 1 FROM asset a WHERE a.road_id = r.id)"
         ),

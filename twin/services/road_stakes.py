@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shapely import LineString, Point
+from shapely import LineString, Point, wkb
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from loaders.centrelines import Centreline, CentrelineError, read_centrelines
-from road_network.stake import LinearRoute, StakeError, to_metric
+from road_network.stake import LinearRoute, StakeError, parse_chain_breaks, to_metric
 from twin.errors import InputError
 
 #: Administrative level by the road code's first letter (JTG road numbering).
@@ -114,6 +114,33 @@ def load_centrelines(
         )
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def restake(conn: Connection, road_ids: list[int]) -> int:
+    """Recompute edge and asset stakes on those of ``road_ids`` that have a stake
+    centreline (after a network re-import replaced their edges); returns edges done."""
+    rows = conn.execute(
+        text(
+            "SELECT id, code, ST_AsBinary(geom) AS g, stake_start_m, chain_breaks FROM road "
+            "WHERE id = ANY(:ids) AND geom IS NOT NULL "
+            "AND COALESCE(source->>'centreline', 'false') = 'true'"
+        ),
+        {"ids": road_ids},
+    ).all()
+    done = 0
+    for rid, code, g, start, breaks in rows:
+        try:
+            route = LinearRoute(
+                to_metric(wkb.loads(bytes(g))),  # type: ignore[arg-type]
+                stake_start_m=float(start or 0.0),
+                chain_breaks=parse_chain_breaks(breaks),
+                code=code,
+            )
+        except StakeError:
+            continue  # a centreline the database accepted but stakes cannot use: left as is
+        done += _edge_stakes(conn, rid, route)
+        asset_stakes(conn, rid, route)
+    return done
 
 
 def _route(c: Centreline) -> LinearRoute:
