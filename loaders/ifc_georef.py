@@ -129,6 +129,18 @@ def _transformer(crs: str) -> Any:
     return t
 
 
+def prepare(crs: str | None) -> None:
+    """Build the transformer from ``crs`` to EPSG:4326 and use it once, in this thread.
+
+    Creating it (PROJ database, CRS parsing) takes tens of milliseconds, and pyproj gives
+    each thread its own PROJ context, so it must happen on the thread that will
+    transform: an import calls this between two shapes while the geometry iterator's
+    threads triangulate, instead of after the last one.
+    """
+    if crs:
+        _transformer(crs).transform(0.0, 0.0)
+
+
 def _aeqd(lon: float, lat: float) -> str:
     return f"+proj=aeqd +lat_0={lat:.10f} +lon_0={lon:.10f} +datum=WGS84 +units=m +no_defs"
 

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -167,8 +167,19 @@ def import_ifc(
         # helper thread, and the GLB's node names are filled in from them at the end.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ifc-elements") as pool:
             reading = pool.submit(_read_model, f, scan)
+            warmed: list[bool] = []
+
+            def between_shapes(_shape: Any) -> None:
+                if not warmed and reading.done():
+                    warmed.append(True)
+                    _prepare_placement(reading, anchor)
+
             geo = ifc_glb.triangulate_to_glb(
-                f, tmp_glb, threads=threads, names=lambda: reading.result().names
+                f,
+                tmp_glb,
+                threads=threads,
+                names=lambda: reading.result().names,
+                on_shape=between_shapes,
             )
             model = reading.result()
     except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -253,6 +264,26 @@ def import_ifc(
         tmp_glb.unlink(missing_ok=True)
         raise
     return report
+
+
+def _prepare_placement(reading: Future[_ModelRead], anchor: Anchor | None) -> None:
+    """Build the CRS transformer the placement will use, on this (the importing) thread,
+    while the iterator still triangulates. A model placed at its asset is skipped (the
+    asset's position needs the database)."""
+    if reading.exception() is not None:
+        return  # raised again where the result is used
+    own = reading.result().own_georef
+    crs = (
+        ifc_georef.anchored(anchor.lon, anchor.lat).crs
+        if anchor is not None
+        else own.crs
+        if own.is_located
+        else None
+    )
+    try:
+        ifc_georef.prepare(crs)
+    except Exception:  # a bad CRS is reported by the placement itself
+        return
 
 
 @dataclass
