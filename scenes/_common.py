@@ -405,14 +405,26 @@ def make_deck(
     camera: Camera | dict[str, float],
     *,
     tooltip: dict[str, Any] | bool = True,
+    ground: RGB | None = None,
 ) -> pdk.Deck:
-    """A Deck with no external basemap (``map_provider=None``: nothing is fetched)."""
+    """A Deck with no external basemap (``map_provider=None``: nothing is fetched).
+
+    ``ground`` (RGB) clears the map view to that colour before the layers are drawn: the
+    dark land of the offline basemap without a full-screen layer (one shader program and
+    one draw fewer on the first frame), and, not being a layer, never dimmed when an
+    object is selected."""
     view = camera.view_state() if isinstance(camera, Camera) else pdk.ViewState(**camera)
+    extra: dict[str, Any] = {}
+    if ground is not None:
+        extra["views"] = [
+            pdk.View(type="MapView", controller=True, clear=True, clear_color=[*ground, 255])
+        ]
     return CompactDeck(
         layers=layers,
         initial_view_state=view,
         map_provider=None,
         tooltip=tooltip,  # type: ignore[arg-type]
+        **extra,
     )
 
 

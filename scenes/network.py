@@ -26,6 +26,7 @@ from typing import Any, Literal
 import pydeck as pdk
 
 from scenes._common import (
+    BACKGROUND,
     CLASS_COLORS,
     CLASS_WIDTH_M,
     CONDITION_COLORS,
@@ -36,7 +37,6 @@ from scenes._common import (
     LegendItem,
     Scene,
     area_legend,
-    background_layer,
     basemap_layers,
     bounds_of,
     camera_for_bounds,
@@ -324,7 +324,7 @@ def build(
     if extent is None:
         extent = bounds_of(p for r in roads for p in r["path"])
     cams = cameras(overview_bounds=extent, corridor_bounds=corridor_bounds)
-    layers: list[pdk.Layer] = [background_layer(extent)]
+    layers: list[pdk.Layer] = []  # the ground is the view's clear colour (make_deck)
     worker_url = (tiles or {}).get("worker_url") or worker_url
     layers += basemap_layers(areas=areas, tile_url=tile_url, worker_url=worker_url)
     notes: list[str] = []
@@ -341,7 +341,7 @@ def build(
     auto_scale, radius_m = column_scale(zoom)
     vertical_scale = vertical_scale or auto_scale
     layers += structure_layers(rows, vertical_scale=vertical_scale, column_radius_m=radius_m)
-    deck = make_deck(layers, view, tooltip={"text": "{label}"})
+    deck = make_deck(layers, view, tooltip={"text": "{label}"}, ground=BACKGROUND)
     title, legend = legend_for(color_by, lang, vertical_scale=vertical_scale)
     legend += area_legend(areas, lang)
     return Scene(

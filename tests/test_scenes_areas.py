@@ -149,8 +149,8 @@ def test_sample_water_and_land_use(connection: Connection) -> None:
     scene = network.build(roads=[], structures=[], lang="zh", areas=areas, extent=None)
     layers = json.loads(scene.deck.to_json())["layers"]
     ids = [layer["id"] for layer in layers]
-    assert ids[:2] == ["ground", "areas"]  # under everything else
-    area_layer = layers[1]
+    assert ids[:1] == ["areas"]  # under everything else (the ground is the view's clear colour)
+    area_layer = layers[0]
     assert area_layer["pickable"] is False and len(area_layer["data"]) == len(areas)
     assert rgba(WATER) in [d["fill"] for d in area_layer["data"]]
     labels = [i.label for i in scene.legend]

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from twin_demo_data import load_demo
 
 from scenes import network
-from scenes._common import CLASS_COLORS, CONDITION_COLORS, camera_for_bounds, rgba
+from scenes._common import BACKGROUND, CLASS_COLORS, CONDITION_COLORS, camera_for_bounds, rgba
 from scenes.i18n import t
 from twin.errors import InputError, NotFound
 from twin.services import twin_view as tv
@@ -50,7 +50,10 @@ def test_network_scene_from_database(connection: Connection, demo: dict[str, Any
         "mapStyle" not in json.loads(scene.deck.to_json())
         or json.loads(scene.deck.to_json())["mapStyle"] == "__MAP_STYLE__"
     )
-    assert {"ground", "roads", "structures", "clearance"} <= set(layers)
+    assert {"roads", "structures", "clearance"} <= set(layers)
+    # The dark ground: the map view clears to it (no full-screen layer to compile and draw).
+    (view,) = json.loads(scene.deck.to_json())["views"]
+    assert view["clear"] is True and view["clearColor"] == [*BACKGROUND, 255]
     s11 = [r for r in layers["roads"]["data"] if r["label"].startswith("S11")]
     assert s11 and all(r["color"] == rgba(CONDITION_COLORS[1]) for r in s11)
     cols = {c["asset_id"]: c for c in layers["clearance"]["data"]}
