@@ -120,12 +120,14 @@ def road_layer(
             color = condition_color(r.get("cond_class"))
         else:
             color = class_color(cls)
+        # Short keys and whole-metre widths: thousands of rows go to the browser inline
+        # ("label" is the tooltip's key, "id" the inspector's).
         data.append(
             {
                 "id": r.get("id"),
-                "path": r["path"],
+                "p": r["path"],
                 "color": list(fixed_color) if fixed_color else rgba(color),
-                "width": CLASS_WIDTH_M.get(cls, 8.0),
+                "w": round(CLASS_WIDTH_M.get(cls, 8.0)),
                 "label": _road_label(r, lang),
             }
         )
@@ -133,9 +135,9 @@ def road_layer(
         "PathLayer",
         id=layer_id,
         data=data,
-        get_path="path",
+        get_path="p",
         get_color="color",
-        get_width="width",
+        get_width="w",
         width_units="'meters'",
         width_min_pixels=1.5,
         pickable=pickable,
@@ -229,12 +231,14 @@ def structure_layers(
         for r in rows
         if r.get("polygon")
     ]
+    # Columns and markers carry no footprint (only the polygon layer draws it): a third
+    # less structure data to send.
     columns = [
-        {**r, "elevation": (r["height_m"] or 0.0) * vertical_scale}
+        {**_without(r, "polygon", "color"), "elevation": (r["height_m"] or 0.0) * vertical_scale}
         for r in rows
         if r.get("position") and r.get("height_m")
     ]
-    markers = [r for r in rows if r.get("position")]
+    markers = [_without(r, "polygon", "column_color") for r in rows if r.get("position")]
     layers = [
         pdk.Layer(
             "PolygonLayer",
@@ -370,6 +374,10 @@ def legend_for(
     items = [LegendItem(t(k, lang), c) for k, c in CLASS_COLORS.items()]
     items += [LegendItem(t(k, lang), c, "fill") for k, c in KIND_COLORS.items()]
     return t("by_class", lang), [*items, column]
+
+
+def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in keys}
 
 
 def _road_label(r: dict[str, Any], lang: Lang) -> str:

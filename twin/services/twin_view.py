@@ -133,10 +133,15 @@ def road_edges(
     bbox: tuple[float, float, float, float] | None = None,
     road_classes: tuple[str, ...] | None = None,
     limit: int = 50_000,
+    simplify_deg: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """Road edges with class, limits and pavement condition class (for inline drawing)."""
+    """Road edges with class, limits and pavement condition class (for inline drawing).
+
+    ``simplify_deg`` > 0 drops vertices closer than that to the line
+    (ST_SimplifyPreserveTopology; 0.00001 deg ~ 1 m, invisible on the overview, about a
+    third fewer points on the OSM sample); end points always stay."""
     where = ["true"]
-    params: dict[str, Any] = {"limit": int(limit)}
+    params: dict[str, Any] = {"limit": int(limit), "tol": float(simplify_deg)}
     if bbox is not None:
         where.append("e.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
         params.update(x1=bbox[0], y1=bbox[1], x2=bbox[2], y2=bbox[3])
@@ -149,7 +154,9 @@ def road_edges(
         SELECT e.id, {ROAD_CLASS_SQL} AS road_class, e.highway, e.name, e.ref,
                e.max_height_cm, e.max_weight_kg, e.is_bridge, e.is_tunnel,
                {EDGE_CONDITION_SQL} AS cond_class,
-               ST_AsGeoJSON(e.geom, 5) AS gj
+               ST_AsGeoJSON(CASE WHEN :tol > 0
+                                 THEN ST_SimplifyPreserveTopology(e.geom, :tol)
+                                 ELSE e.geom END, 5) AS gj
           FROM road_edge e LEFT JOIN road r ON r.id = e.road_id
          WHERE {" AND ".join(where)}
          ORDER BY e.id LIMIT :limit
