@@ -452,3 +452,15 @@ def test_cli_route_and_limits(private_db, tmp_path: Path, monkeypatch: pytest.Mo
         routing.invalidate()
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE road_edge, road_node, road, asset CASCADE"))
+
+
+def test_graph_check_interval_comes_from_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWIN_GRAPH_CHECK_INTERVAL_S", "42")
+    s = Settings(home=tmp_path / "home")
+    assert s.graph_check_interval_s == 42.0
+    assert routing.graph_store(s).check_interval_s == 42.0
+    monkeypatch.setenv("TWIN_GRAPH_CHECK_INTERVAL_S", "0")
+    with pytest.raises(ValueError, match="graph_check_interval_s"):
+        Settings(home=tmp_path / "home2")

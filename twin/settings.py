@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     app_port: int = Field(default=8501, ge=1, le=65535)
     actor: str = "engineer"
     snap_radius_m: float = Field(default=500.0, gt=0)
+    #: How often a serving process re-checks the network fingerprint for changes, s.
+    graph_check_interval_s: float = Field(default=5.0, gt=0, le=3600)
     sample_dir: Path = Field(default=PROJECT_ROOT / "data" / "sample")
     shared_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data")
     tile_url: str | None = None

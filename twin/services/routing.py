@@ -392,7 +392,7 @@ def graph_store(settings: Settings) -> GraphStore:
     with _stores_lock:
         store = _stores.get(path)
         if store is None:
-            store = GraphStore(snapshot=path)
+            store = GraphStore(snapshot=path, check_interval_s=settings.graph_check_interval_s)
             _stores[path] = store
         return store
 
