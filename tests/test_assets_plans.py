@@ -56,7 +56,8 @@ def test_forecast_and_plan_api(client: TestClient) -> None:
     r = client.get("/forecasts/bridge", params={"years": 20})
     assert r.status_code == 200, r.text
     f = r.json()
-    assert len(f["shares"]) == 21 and abs(sum(f["shares"][20]) - 1) < 1e-6
+    # shares are rounded to 5 decimals: 5 of them sum to 1 within 2.5e-5
+    assert len(f["shares"]) == 21 and abs(sum(f["shares"][20]) - 1) <= 2.5e-5
     assert f["model"]["n_pairs"] > 50 and "bridge" in f["groups"]
     assert client.get("/forecasts/bridge/figure.png").content[:4] == b"\x89PNG"
     r = client.get(f"/assets/{ids[1]}/forecast", params={"years": 10})

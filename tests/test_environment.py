@@ -24,8 +24,12 @@ def _pyproject() -> set[str]:
 
 
 def _conda() -> set[str]:
+    """conda packages plus the pip section (packages conda-forge does not carry)."""
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     names = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    for d in env["dependencies"]:
+        if isinstance(d, dict):
+            names |= {_name(p) for p in d.get("pip", []) if not p.startswith("-")}
     return names - {"python", "pip"}
 
 
