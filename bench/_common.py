@@ -19,6 +19,26 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
 
+def bench_settings(database: str) -> Any:
+    """Settings on the scratch database ``database`` of the embedded cluster (created and
+    migrated; ``TWIN_DATABASE_URL`` wins when set), home under ``bench/out/home``."""
+    from twin import db as dbm
+    from twin.cluster import Cluster
+    from twin.settings import Settings
+
+    base = Settings()
+    if base.database_url:
+        url = base.database_url
+    else:
+        cluster = Cluster(base)
+        cluster.start()
+        cluster.ensure_database(database)
+        url = cluster.url(database)
+    s = base.model_copy(update={"database_url": url, "home": OUT / "home"})
+    dbm.migrate(s, url=url)
+    return s
+
+
 def median_time(fn: Callable[[], Any], *, repeat: int = 5) -> float:
     """Median wall time in seconds of ``repeat`` calls."""
     times = []

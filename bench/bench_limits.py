@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _common import ROOT, cpu_info, emit, percentile
+from _common import bench_settings, cpu_info, emit, percentile
 
 BENCH_DB = "roadtwin_bench_limits"
 STRUCTURES = 100_000
@@ -39,21 +39,7 @@ SEED = 7
 
 
 def _settings() -> Any:
-    from twin import db as dbm
-    from twin.cluster import Cluster
-    from twin.settings import Settings
-
-    base = Settings()
-    if base.database_url:
-        url = base.database_url
-    else:
-        cluster = Cluster(base)
-        cluster.start()
-        cluster.ensure_database(BENCH_DB)
-        url = cluster.url(BENCH_DB)
-    s = base.model_copy(update={"database_url": url, "home": ROOT / "bench" / "out" / "home"})
-    dbm.migrate(s, url=url)
-    return s
+    return bench_settings(BENCH_DB)
 
 
 _GENERATE = """

@@ -37,7 +37,7 @@ import time
 from typing import Any
 
 import numpy as np
-from _common import ROOT, cpu_info, emit, percentile
+from _common import bench_settings, cpu_info, emit, percentile
 
 BENCH_DB = "roadtwin_bench"
 EDGES = 100_000
@@ -46,21 +46,7 @@ REPEATS = 7
 
 
 def _settings() -> Any:
-    from twin import db as dbm
-    from twin.cluster import Cluster
-    from twin.settings import Settings
-
-    base = Settings()
-    if base.database_url:
-        url = base.database_url
-    else:
-        cluster = Cluster(base)
-        cluster.start()
-        cluster.ensure_database(BENCH_DB)
-        url = cluster.url(BENCH_DB)
-    s = base.model_copy(update={"database_url": url, "home": ROOT / "bench" / "out" / "home"})
-    dbm.migrate(s, url=url)
-    return s
+    return bench_settings(BENCH_DB)
 
 
 def _ensure_network(engine: Any) -> None:

@@ -58,6 +58,15 @@ from road_network.route import check_route as _check_route
 from road_network.route import check_routes as _check_routes
 from road_network.vehicle import VehicleError, VehicleProfile
 from twin.errors import InputError, NoRoute, NotFound, TwinError, Unavailable
+
+# the limit lookups live in twin.services.limits; re-exported for existing callers
+from twin.services.limits import (
+    blocking_on_road,
+    limits_in_bbox,
+    limits_near,
+    limits_on_road,
+    structure_by_id,
+)
 from twin.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -548,16 +557,6 @@ def pgrouting_edges_sql(v: VehicleProfile) -> str:
         "AS reverse_cost FROM road_edge e LEFT JOIN blk b ON b.edge_id = e.id"
     )
 
-
-# --------------------------------------------------------------------------- lookups
-# The limit lookups live in :mod:`twin.services.limits`; re-exported for existing callers.
-from twin.services.limits import (  # noqa: E402
-    blocking_on_road,
-    limits_in_bbox,
-    limits_near,
-    limits_on_road,
-    structure_by_id,
-)
 
 __all__ = [
     "GraphStore",
