@@ -91,21 +91,6 @@ def driver() -> Iterator[Any]:
         d.quit()
 
 
-def _page_text(driver: Any) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(driver.find_element(By.TAG_NAME, "body").text)
-
-
-def _wait_text(driver: Any, text: str, *, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if text in _page_text(driver):
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def _open_bridge_card(driver: Any, servers: tb.Servers) -> None:
     """Open the network at the bridge and click it: the inspector shows its card."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -115,7 +100,7 @@ def _open_bridge_card(driver: Any, servers: tb.Servers) -> None:
     tb.wait_rendered(driver, canvas, background=BACKGROUND)
     for _ in range(3):  # a click during a rerun can be swallowed; try again
         ActionChains(driver).move_to_element(canvas).click().perform()
-        if _wait_text(driver, "yingkou_road_bridge.ifc", timeout_s=10):
+        if tb.wait_text(driver, "yingkou_road_bridge.ifc", timeout_s=10):
             return
     driver.save_screenshot(str(tb.ARTIFACTS / "bim_card_missing.png"))
     raise AssertionError("the bridge's card with its BIM model did not open")
@@ -208,10 +193,10 @@ def test_click_on_an_element_shows_its_class_name_and_properties(
     dx, dy = int(cols[i] - w / 2), int(rows[i] - h / 2)
     for _ in range(3):
         ActionChains(driver).move_to_element_with_offset(canvas, dx, dy).click().perform()
-        if _wait_text(driver, "Pset_RoadTwinElement", timeout_s=10):
+        if tb.wait_text(driver, "Pset_RoadTwinElement", timeout_s=10):
             break
     driver.save_screenshot(str(tb.ARTIFACTS / "bim_element_clicked.png"))
-    text = _page_text(driver)
+    text = tb.page_text(driver)
     assert "Pset_RoadTwinElement" in text, "clicking the model showed no element properties"
     # class and name of the picked element, its property sets and quantities
     picked = [

@@ -89,23 +89,6 @@ def _open(driver: Any, servers: tb.Servers, query: str) -> tuple[Any, np.ndarray
     return canvas, px
 
 
-def _page_text(driver: Any) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(driver.find_element(By.TAG_NAME, "body").text)
-
-
-def _wait_text(driver: Any, text: str, *, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if text in _page_text(driver):
-            return True
-        time.sleep(0.3)
-    tb.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(tb.ARTIFACTS / f"missing_{abs(hash(text))}.png"))
-    return False
-
-
 def test_network_overview_renders_roads_and_structures_offline(
     driver: Any, servers: tb.Servers
 ) -> None:
@@ -125,7 +108,7 @@ def test_network_overview_renders_roads_and_structures_offline(
         u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
     ]
     assert urls and not external, f"the page asked for external resources: {external[:5]}"
-    assert "Legend" in _page_text(driver) or "Road class" in _page_text(driver)
+    assert "Legend" in tb.page_text(driver) or "Road class" in tb.page_text(driver)
 
 
 def _pixel_of(lon: float, lat: float, view: tuple[float, float, float], shape: Any) -> Any:
@@ -168,7 +151,7 @@ def test_water_and_land_use_drawn_from_our_data(driver: Any, servers: tb.Servers
     river = patch(close, (117.60, 39.02), river_view)
     assert np.abs(river - water).max() < 12, f"river pixel {river} is not water blue {water}"
     assert tb.color_fraction(px, WATER, tol=8) > 0.05
-    text = _page_text(driver)
+    text = tb.page_text(driver)
     assert "Water (river, lake, reservoir, sea)" in text and "Farmland" in text
     urls = tb.requested_urls(driver)
     assert all(u.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) for u in urls)
@@ -180,7 +163,7 @@ def test_network_by_condition_shows_condition_colours(driver: Any, servers: tb.S
     # S11 pavement is class 1 (green), PC1 class 4 (orange-red); no tomato class colour.
     assert tb.color_fraction(px, CONDITION_COLORS[1], tol=35) > 0.0003
     assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=10) < 0.0005
-    assert "Condition class" in _page_text(driver)
+    assert "Condition class" in tb.page_text(driver)
 
 
 def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Servers) -> None:
@@ -195,10 +178,10 @@ def test_click_on_clearance_column_opens_asset_card(driver: Any, servers: tb.Ser
     card = "DEMO-UP-001 · Underpass"  # only the inspector card shows this line
     for _ in range(3):  # a click during a rerun can be swallowed; try again
         ActionChains(driver).move_to_element(canvas).click().perform()
-        if _wait_text(driver, card, timeout_s=10):
+        if tb.wait_text(driver, card, timeout_s=10):
             break
-    assert card in _page_text(driver), "the side panel did not show the asset card"
-    text = _page_text(driver)
+    assert card in tb.page_text(driver), "the side panel did not show the asset card"
+    text = tb.page_text(driver)
     assert "DEMO-UP-001" in text
     assert "3.80 m" in text  # the height limit, with its unit
     shot = tb.canvas_pixels(tb.wait_canvas(driver))
@@ -221,13 +204,13 @@ def test_route_check_scene_shows_legal_and_blocked_routes(driver: Any, servers: 
         servers,
         "scene=route&lang=en&preset=container40hc&from=117.34,39.048&to=117.40,39.094",
     )
-    assert _wait_text(driver, "Xingang underpass"), "the blocking underpass is not listed"
+    assert tb.wait_text(driver, "Xingang underpass"), "the blocking underpass is not listed"
     px = tb.wait_rendered(driver, tb.wait_canvas(driver), background=BACKGROUND)
     tb.save(px, "route_container40hc")
     # The legal route (green) and the blocked direct route (red) are both drawn.
     assert tb.color_fraction(px, LEGAL, tol=40) > 0.002
     assert tb.color_fraction(px, BLOCKED, tol=40) > 0.001
-    text = _page_text(driver)
+    text = tb.page_text(driver)
     assert "Blocking structures" in text and "Structures passed" in text
     assert "height 3.8 m" in text  # the underpass limit against the 4.1 m vehicle
     assert "Tanggu height restrictor" in text  # passed with 0.1 m margin
@@ -241,7 +224,7 @@ def test_port_scene_shows_yards_blocks_and_dual_lanes(driver: Any, servers: tb.S
     assert tb.color_fraction(px, BLOCK, tol=40) > 0.005  # extruded container blocks
     assert tb.color_fraction(px, LANE_COLORS["dual"], tol=50) > 0.0005  # dual-lane operation
     assert tb.color_fraction(px, LANE_COLORS["autonomous"], tol=50) > 0.0005
-    assert "Dual-lane operation" in _page_text(driver)
+    assert "Dual-lane operation" in tb.page_text(driver)
 
 
 def test_v2x_scene_shows_coverage_gap_and_rsi_icons(driver: Any, servers: tb.Servers) -> None:
@@ -252,7 +235,7 @@ def test_v2x_scene_shows_coverage_gap_and_rsi_icons(driver: Any, servers: tb.Ser
     assert tb.color_fraction(px, GAP, tol=40) > 0.001  # the uncovered stretch
     assert tb.color_fraction(px, RSU_ONLINE, tol=60) > 0.001  # coverage circles
     assert tb.color_fraction(px, (255, 23, 68), tol=40) > 0.00005  # low-clearance icon (red)
-    text = _page_text(driver)
+    text = tb.page_text(driver)
     assert "Coverage gap" in text and "K" in text  # gaps listed by stake
 
 
@@ -260,12 +243,12 @@ def test_rural_scene_colours_villages_by_reachability(driver: Any, servers: tb.S
     from scenes.rural import REACHABLE, UNREACHABLE
 
     _, px = _open(driver, servers, "scene=rural&lang=en")
-    assert _wait_text(driver, "Beitang village")
+    assert tb.wait_text(driver, "Beitang village")
     px = tb.wait_rendered(driver, tb.wait_canvas(driver), background=BACKGROUND)
     tb.save(px, "rural")
     assert tb.color_fraction(px, REACHABLE, tol=40) > 0.00008  # Beitang, next to the trunk road
     assert tb.color_fraction(px, UNREACHABLE, tol=40) > 0.0002  # the island village
-    assert "Unreachable" in _page_text(driver)
+    assert "Unreachable" in tb.page_text(driver)
 
 
 def test_scenario_view_before_after(
@@ -274,8 +257,8 @@ def test_scenario_view_before_after(
     from scenes.scenario import CHANGED, CLOSED
 
     driver.get(f"{servers.app_url}/?scene=scenario&lang=en&scenario_id={demo_ids['scenario_id']}")
-    assert _wait_text(driver, "close DEMO-HR-001")
-    assert _wait_text(driver, "After")
+    assert tb.wait_text(driver, "close DEMO-HR-001")
+    assert tb.wait_text(driver, "After")
     from selenium.webdriver.common.by import By
 
     deadline = time.monotonic() + 30
@@ -390,7 +373,7 @@ def test_network_roads_as_vector_tiles_from_the_api(driver: Any, servers: tb.Ser
     tiles = [u for u in tb.requested_urls(driver) if "/tiles/road_edge/" in u]
     assert tiles and all(u.startswith(servers.api_url) for u in tiles)
     assert tb.color_fraction(px, CLASS_COLORS["motorway"], tol=40) > 0.0005
-    assert "vector tiles" in _page_text(driver)
+    assert "vector tiles" in tb.page_text(driver)
     # Nothing (workers included) tried to reach beyond loopback.
     remote = [
         e["message"]
@@ -411,7 +394,7 @@ def test_launch_a_scenario_from_the_page(driver: Any, servers: tb.Servers) -> No
     from scenes.scenario import DETOUR
 
     driver.get(f"{servers.app_url}/?scene=scenario&lang=en")
-    assert _wait_text(driver, "Scenario view ▶")
+    assert tb.wait_text(driver, "Scenario view ▶")
     side = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]')
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not side.find_elements(
@@ -455,7 +438,7 @@ def test_launch_a_scenario_from_the_page(driver: Any, servers: tb.Servers) -> No
     saw_progress = saw_free_page = False
     t0 = time.monotonic()
     while time.monotonic() - t0 < 90:
-        text = _page_text(driver)
+        text = tb.page_text(driver)
         if running in text:
             saw_progress = True
             # Streamlit's own "running" widget is gone: the script run that started the
@@ -469,8 +452,8 @@ def test_launch_a_scenario_from_the_page(driver: Any, servers: tb.Servers) -> No
     print(f"scenario run seen for {time.monotonic() - t0:.1f} s")
     assert saw_progress, "no progress indicator while the scenario ran"
     assert saw_free_page, "the page stayed busy while the scenario ran"
-    assert _wait_text(driver, "close the Jinbin bridge (browser)"), _page_text(driver)[:1500]
-    assert _wait_text(driver, "Affected OD pairs")
+    assert tb.wait_text(driver, "close the Jinbin bridge (browser)"), tb.page_text(driver)[:1500]
+    assert tb.wait_text(driver, "Affected OD pairs")
     deadline = time.monotonic() + 30
     while (
         time.monotonic() < deadline
@@ -481,6 +464,6 @@ def test_launch_a_scenario_from_the_page(driver: Any, servers: tb.Servers) -> No
     after = tb.wait_rendered(driver, canvases[1], background=BACKGROUND)
     tb.save(after, "scenario_launched_after")
     driver.save_screenshot(str(tb.ARTIFACTS / "scenario_launched_page.png"))
-    text = _page_text(driver)
+    text = tb.page_text(driver)
     assert "detour" in text  # the affected OD pair's status in the table
     assert tb.color_fraction(after, DETOUR, tol=40) > 0.0003  # the detour drawn (amber)

@@ -331,3 +331,22 @@ def save(px: np.ndarray, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     Image.fromarray(px).save(path)
     return path
+
+
+def page_text(driver: Any) -> str:
+    """The page's visible text."""
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "body").text)
+
+
+def wait_text(driver: Any, text: str, *, timeout_s: float = 30.0) -> bool:
+    """Wait until ``text`` shows on the page; on a miss, save a screenshot artefact."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if text in page_text(driver):
+            return True
+        time.sleep(0.3)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"missing_{abs(hash(text))}.png"))
+    return False
