@@ -164,6 +164,41 @@ def test_snapshot_answers_while_the_database_is_down(
     assert ans["route"]["length_m"] > 0
 
 
+def test_served_app_warms_its_graph_before_taking_requests(
+    connection: Connection, network, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """A fresh API process loads the snapshot and customizes every preset's metric at
+    start-up (here with the database down), so its first requests do not pay for it."""
+    from twin.api import create_app
+
+    net, _ = network
+    routing.get_graph(settings, connection)  # compiles and writes the snapshot
+    down = settings.model_copy(
+        update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:9/none"}
+    )
+    store = routing.graph_store(down)
+    store.graph = None  # a fresh process: only the snapshot on disk
+    store.invalidate()
+    with TestClient(create_app(down), raise_server_exceptions=False) as c:
+        g = store.graph
+        assert g is not None, "the graph was not loaded at start-up"
+        warm = set(cch._lru(g))
+        for name, profile in PRESETS.items():
+            key = ("time", cch.fingerprint(g, routing.passable_mask(g, profile)))
+            assert key in warm, f"preset {name} not customized at start-up"
+        o, d = _pair(net, 3, net.n_nodes - 9)
+        r = c.post(
+            "/route/check",
+            json={
+                "origin": {"lon": o[0], "lat": o[1]},
+                "destination": {"lon": d[0], "lat": d[1]},
+                "vehicle": {"preset": "van"},
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["route"]["length_m"] > 0
+
+
 def test_no_snapshot_and_no_database_is_unavailable(tmp_path: Path) -> None:
     from twin.errors import Unavailable
 

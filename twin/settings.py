@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     snap_radius_m: float = Field(default=500.0, gt=0)
     #: How often a serving process re-checks the network fingerprint for changes, s.
     graph_check_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    #: An API process loads the graph snapshot and customizes the vehicle presets' route
+    #: metrics at start-up, before it accepts requests (for at most this many seconds;
+    #: 0 turns the warm-up off and the first requests pay for it instead).
+    api_warm_budget_s: float = Field(default=15.0, ge=0, le=600)
     sample_dir: Path = Field(default=PROJECT_ROOT / "data" / "sample")
     shared_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data")
     tile_url: str | None = None

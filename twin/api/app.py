@@ -22,6 +22,7 @@ from twin.api.routers import (
     tiles,
     work_orders,
 )
+from twin.services import routing
 from twin.settings import Settings, get_settings
 
 #: Every resource's router, one module each.
@@ -46,6 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # a served app warms its route graph before accepting requests; an app bound to a
+        # test's connection (app.state.connection) compiles inside that transaction instead
+        if settings.api_warm_budget_s > 0 and getattr(app.state, "connection", None) is None:
+            routing.warm(
+                settings, connect=app.state.engine.connect, budget_s=settings.api_warm_budget_s
+            )
         yield
         app.state.engine.dispose()
 

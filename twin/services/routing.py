@@ -29,6 +29,7 @@ flagged (most OSM bridges carry no limit and are open to legal vehicles).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
@@ -46,6 +47,7 @@ from sqlalchemy.exc import OperationalError
 from road_network import cch
 from road_network.graph import LIMIT_NONE, LIMIT_UNITS, CompiledGraph, EdgeInput
 from road_network.graph import build_graph as _build
+from road_network.mask import passable_mask
 from road_network.route import (
     CannotLeaveError,
     NoRouteError,
@@ -56,7 +58,7 @@ from road_network.route import (
 )
 from road_network.route import check_route as _check_route
 from road_network.route import check_routes as _check_routes
-from road_network.vehicle import VehicleError, VehicleProfile
+from road_network.vehicle import PRESETS, VehicleError, VehicleProfile
 from twin.errors import InputError, NoRoute, NotFound, TwinError, Unavailable
 
 # the limit lookups live in twin.services.limits; re-exported for existing callers
@@ -381,6 +383,42 @@ def _ready(g: CompiledGraph) -> None:
     gc.collect()
     gc.freeze()
     log.info("route graph ready in %.2f s", time.perf_counter() - t0)
+
+
+def warm(settings: Settings, *, connect: Any, budget_s: float = 15.0) -> CompiledGraph | None:
+    """Make a serving process ready before it takes requests.
+
+    Loads the graph from the snapshot (re-checked against the database, or served from
+    the snapshot while the database is down), customizes the CCH metric of every vehicle
+    preset (default options) until ``budget_s`` seconds are spent, and runs one route
+    check per preset so that the snap index and the compiled kernels exist. Without this a
+    fresh worker's first requests pay seconds of loading while their connections queue.
+
+    Returns the graph, or None when there is no snapshot yet (the first request compiles
+    it) or the network cannot be loaded (logged; requests will report it).
+    """
+    store = graph_store(settings)
+    if not store.snapshot.exists():
+        return None
+    try:
+        g = store.get(None, connect=connect)
+    except TwinError as exc:
+        log.warning("route graph not warmed: %s", exc)
+        return None
+    t0 = time.perf_counter()
+    a, b = (g.node_lon[0], g.node_lat[0]), (g.node_lon[-1], g.node_lat[-1])
+    for name, profile in PRESETS.items():
+        if time.perf_counter() - t0 > budget_s:
+            log.info("route graph warm-up stopped at preset %s (budget %.0f s)", name, budget_s)
+            break
+        if cch.available(g):
+            cch.customize(g, passable_mask(g, profile), "time")
+        with contextlib.suppress(RouteError):  # an answer either way; only warming matters
+            _check_route(g, profile, (float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
+    gc.collect()
+    gc.freeze()
+    log.info("route graph warm in %.2f s", time.perf_counter() - t0)
+    return g
 
 
 def _load_snapshot(path: Path) -> CompiledGraph | None:
