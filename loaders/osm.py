@@ -448,12 +448,119 @@ def _closed_to_motor(tags: Any) -> bool:
 
 
 def _read(path: Path, progress: Progress | None) -> _Buffers:
+    """The drivable ways, restrictor nodes and bridge areas of ``path``: plain OSM XML
+    through the vectorised scanner (:mod:`loaders.osm_xml`), anything else through
+    pyosmium (:func:`_read_osmium`); both give the same buffers."""
+    from loaders.osm_xml import scan_xml_file
+
+    scan = scan_xml_file(path)
+    if scan is None:
+        return _read_osmium(path, progress)
+    b = _buffers_of_scan(scan)
+    if progress is not None:
+        progress("ways", len(b.way_ids))
+    return b
+
+
+#: node keys that make a node a restrictor candidate (pyosmium reads only nodes with one)
+_RESTRICTOR_KEYS = frozenset(
+    ("barrier", "maxheight", "maxheight:physical", "maxwidth", "maxweight", "maxaxleload")
+)
+
+
+def _buffers_of_scan(scan: Any) -> _Buffers:
+    """:class:`_Buffers` from an :class:`loaders.osm_xml.XmlScan`, with the selection
+    rules of :func:`_read_osmium` applied once per distinct tag set."""
+    tagsets: list[list[tuple[str, str]]] = scan.tagsets
+    # per tag set: the interned kept tags of a usable drivable way, or a bridge area's
+    interned: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    usable_of = np.zeros(len(tagsets) + 1, bool)  # index -1 (no tags): False
+    bridge_of = np.zeros(len(tagsets) + 1, bool)
+    kept_of: list[dict[str, str] | None] = [None] * len(tagsets)
+    for i, pairs in enumerate(tagsets):
+        raw = dict(pairs)
+        if raw.get("highway") in DRIVABLE:
+            items = _kept_items(pairs)
+            tags = interned.get(items)
+            if tags is None:
+                tags = interned[items] = dict(items)
+            if tags.get("area") != "yes" and not _closed_to_motor(tags):
+                usable_of[i] = True
+                kept_of[i] = tags
+                continue
+        bridge_of[i] = raw.get("man_made") == "bridge"
+    # node locations by id (the last of repeated ids wins, as in libosmium's index)
+    order = np.argsort(scan.node_ids, kind="stable")
+    ids = scan.node_ids[order]
+    last = np.ones(len(ids), bool)
+    last[:-1] = ids[1:] != ids[:-1]
+    order, ids = order[last], ids[last]
+    nx, ny = scan.node_x[order], scan.node_y[order]
+
+    def locate(refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos = np.minimum(np.searchsorted(ids, refs), max(len(ids) - 1, 0))
+        found = (ids[pos] == refs) if len(ids) else np.zeros(len(refs), bool)
+        x = np.where(found, nx[pos] if len(ids) else 0, _UNDEF).astype(np.int32)
+        y = np.where(found, ny[pos] if len(ids) else 0, _UNDEF).astype(np.int32)
+        return x, y
+
+    wts = scan.way_tagset
+    sel = np.flatnonzero(usable_of[wts])
+    starts, counts = scan.way_start[sel], np.diff(scan.way_start)[sel]
+    way_start = np.zeros(len(sel) + 1, np.int64)
+    np.cumsum(counts, out=way_start[1:])
+    gather = np.repeat(starts - way_start[:-1], counts) + np.arange(int(way_start[-1]))
+    refs = scan.refs[gather]
+    xs, ys = locate(refs)
+    b = _Buffers()
+    b.refs, b.xs, b.ys = refs, xs, ys  # type: ignore[assignment]
+    b.way_ids = scan.way_ids[sel]  # type: ignore[assignment]
+    b.way_start = way_start  # type: ignore[assignment]
+    b.way_tags = [kept_of[t] for t in wts[sel].tolist()]  # type: ignore[misc]
+    # restrictor nodes: a restrictor key, and a height restrictor or a max* limit
+    for n in np.flatnonzero(scan.node_tagset >= 0).tolist():
+        pairs = tagsets[int(scan.node_tagset[n])]
+        keys = [k for k, _ in pairs]
+        if not any(k in _RESTRICTOR_KEYS for k in keys):
+            continue
+        if dict(pairs).get("barrier") == "height_restrictor" or any(
+            k.startswith("max") for k in keys
+        ):
+            tags = _keep_pairs(pairs)
+            b.restrictors.append(
+                (int(scan.node_ids[n]), int(scan.node_x[n]), int(scan.node_y[n]), tags)
+            )
+    # man_made=bridge closed ways that are not usable roads
+    for w in np.flatnonzero(bridge_of[wts]).tolist():
+        s, e = int(scan.way_start[w]), int(scan.way_start[w + 1])
+        wrefs = scan.refs[s:e]
+        if e - s == 0 or wrefs[0] != wrefs[-1]:
+            continue
+        x, y = locate(wrefs)
+        ring = list(zip(x.tolist(), y.tolist(), strict=True))
+        b.bridge_areas.append((int(scan.way_ids[w]), ring, _keep_pairs(tagsets[wts[w]])))
+    return b
+
+
+def _kept_items(pairs: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The tag items :func:`_way_tags` gives for a way with these tags (common keys in
+    their fixed order when all its keys are common, else the kept keys in file order)."""
+    keys = {k for k, _ in pairs}
+    if keys <= set(_COMMON_KEYS):
+        d = dict(pairs)
+        return tuple((k, d[k]) for k in _COMMON_KEYS if k in d)
+    return tuple(_keep_pairs(pairs).items())
+
+
+def _keep_pairs(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return {k: v for k, v in pairs if k in _KEEP_KEYS or k.startswith(_KEEP_PREFIXES)}
+
+
+def _read_osmium(path: Path, progress: Progress | None) -> _Buffers:
     import osmium
     from osmium.filter import KeyFilter
 
-    node_filter = KeyFilter(
-        "barrier", "maxheight", "maxheight:physical", "maxwidth", "maxweight", "maxaxleload"
-    )
+    node_filter = KeyFilter(*sorted(_RESTRICTOR_KEYS))
     node_filter.enable_for(osmium.osm.NODE)
     way_filter = KeyFilter("highway", "man_made")
     way_filter.enable_for(osmium.osm.WAY)
@@ -765,7 +872,7 @@ def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, 
     cache: dict[int, int] = {}  # id() of the interned tag dict -> parsed index
     parsed: list[_ParsedWay] = []
     ptr = array("q")
-    for wid, tags in zip(b.way_ids, b.way_tags, strict=True):
+    for wid, tags in zip(b.way_ids.tolist(), b.way_tags, strict=True):
         key = id(tags)
         i = cache.get(key)
         if i is None:
@@ -1154,7 +1261,7 @@ def _assets(
     assets: list[dict[str, Any]] = []
     limit_rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, int, str]] = []
-    way_index = {wid: i for i, wid in enumerate(b.way_ids)}
+    way_index = {wid: i for i, wid in enumerate(b.way_ids.tolist())}
     # bridges and tunnels on drivable ways (tag sets are shared dicts: one check each)
     kind_of_tags: dict[int, str | None] = {}
     structures: list[tuple[int, int, str]] = []
