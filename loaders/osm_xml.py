@@ -139,7 +139,7 @@ def _scan(data: bytes) -> XmlScan:
     if not data.rstrip().endswith(b"</osm>"):
         raise _NotPlain("truncated")  # pyosmium names the line
     a = np.frombuffer(data, dtype=np.uint8)
-    lt = np.flatnonzero(a == 0x3C)
+    lt = _markup_starts(a)
     lt = _drop_comments(data, lt)
     kind = _kinds(a, lt)
     if (kind == _OTHER).any():
@@ -157,11 +157,7 @@ def _scan(data: bytes) -> XmlScan:
     way_ids = _ints_after(a, lt[way_at], b'<way id="')
     nd_at = np.flatnonzero(kind == _ND)
     refs = _ints_after(a, lt[nd_at], b'<nd ref="')
-    way_rank = np.full(len(kind), -1, np.int64)
-    way_rank[way_at] = np.arange(len(way_at))
-    node_rank = np.full(len(kind), -1, np.int64)
-    node_rank[node_at] = np.arange(len(node_at))
-    nd_way = way_rank[owner[nd_at]]
+    nd_way = _rank(way_at, owner[nd_at])
     if (nd_way < 0).any():
         raise _NotPlain("nd outside a way")
     way_start = np.zeros(len(way_at) + 1, np.int64)
@@ -169,10 +165,15 @@ def _scan(data: bytes) -> XmlScan:
 
     tag_at = np.flatnonzero(kind == _TAG)
     tag_owner = owner[tag_at]
+    del owner, kind, end
     tagsets: list[list[tuple[str, str]]] = []
     known: dict[bytes, int] = {}
-    way_tagset = _tag_blocks(data, lt, tag_at, way_rank[tag_owner], len(way_at), tagsets, known)
-    node_tagset = _tag_blocks(data, lt, tag_at, node_rank[tag_owner], len(node_at), tagsets, known)
+    way_tagset = _tag_blocks(
+        data, lt, tag_at, _rank(way_at, tag_owner), len(way_at), tagsets, known
+    )
+    node_tagset = _tag_blocks(
+        data, lt, tag_at, _rank(node_at, tag_owner), len(node_at), tagsets, known
+    )
     return XmlScan(
         node_ids=node_ids,
         node_x=node_x,
@@ -193,11 +194,29 @@ def _drop_comments(data: bytes, lt: np.ndarray) -> np.ndarray:
     spans = [(m.start(), m.end()) for m in re.finditer(rb"<!--.*?-->", data, re.S)]
     if not spans:
         raise _NotPlain("unclosed comment")
-    starts = np.array([s for s, _ in spans], np.int64)
-    ends = np.array([e for _, e in spans], np.int64)
-    i = np.searchsorted(starts, lt, side="right") - 1
-    inside = (i >= 0) & (lt < ends[np.maximum(i, 0)])
-    return lt[~inside]
+    keep = np.ones(len(lt), bool)
+    for s, e in spans:  # few: drop the '<' positions inside each
+        keep[np.searchsorted(lt, s) : np.searchsorted(lt, e)] = False
+    return lt[keep]
+
+
+def _rank(parents: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Index in ``parents`` (sorted element indices) of each ``owner``, -1 when the
+    owner is not among them."""
+    if not len(parents):
+        return np.full(len(owner), -1, np.int64)
+    r = np.minimum(np.searchsorted(parents, owner), len(parents) - 1)
+    return np.where(parents[r] == owner, r, -1)
+
+
+def _markup_starts(a: np.ndarray, *, chunk: int = 1 << 22) -> np.ndarray:
+    """Positions of every '<' (int32: files are at most :data:`MAX_BYTES`), found a
+    chunk at a time so the comparison's temporary stays small."""
+    parts = [
+        np.flatnonzero(a[lo : lo + chunk] == 0x3C).astype(np.int32) + np.int32(lo)
+        for lo in range(0, len(a), chunk)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
 
 def _columns(a: np.ndarray, at: np.ndarray, n: int) -> list[np.ndarray]:
@@ -269,20 +288,14 @@ def _kinds(a: np.ndarray, lt: np.ndarray) -> np.ndarray:
 def _start_tag_ends(a: np.ndarray, lt: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Position of each element's closing '>' (the last non-blank byte before the next
     '<': text between OSM elements is blank, and '>' may sit inside attribute values)."""
-    nxt = np.append(lt[1:], len(a))
-    end = np.full(len(lt), -1, np.int64)
-    for k in range(1, 65):
-        pos = nxt - k
-        todo = (end < 0) & (pos > lt)
-        if not todo.any():
-            break
-        blank = _BLANK[a[np.where(todo, pos, 0)]]
-        end[todo & ~blank] = pos[todo & ~blank]
+    end = np.append(lt[1:], np.int32(len(a))) - np.int32(1)
+    rows = np.flatnonzero(_BLANK[a[end]])
+    while len(rows):  # step back over the blanks (a few rows, a few steps)
+        end[rows] -= 1
+        rows = rows[_BLANK[a[end[rows]]]]
     # text content only in <note> (Overpass); elsewhere the byte before the next '<'
     # must close the element
-    skip = kind == _SKIP
-    end = np.where(end < 0, lt, end)
-    if ((a[end] != 0x3E) & ~skip).any():
+    if ((a[end] != 0x3E) & (kind != _SKIP)).any():
         raise _NotPlain("text between elements")
     return end
 
@@ -310,20 +323,20 @@ def _check_nesting(kind: np.ndarray, end: np.ndarray, a: np.ndarray) -> np.ndarr
         raise _NotPlain("self-closed end tag")
     if (~self_closed & np.isin(kind, (_ND, _TAG, _MEMBER))).any():
         raise _NotPlain("child element with content")
-    idx = np.where(start | close, np.arange(len(kind)), -1)
-    last = np.maximum.accumulate(idx)
-    owner = np.full(len(kind), -1, np.int64)
-    owner[1:] = last[:-1]
-    child = np.isin(kind, (_ND, _TAG, _MEMBER))
-    ok_owner = owner >= 0
-    o = np.where(ok_owner, owner, 0)
-    open_owner = ok_owner & start[o] & ~self_closed[o]
-    if (child & ~open_owner).any():
+    child = np.flatnonzero(np.isin(kind, (_ND, _TAG, _MEMBER))).astype(np.int32)
+    at = np.searchsorted(struct, child) - 1  # the last node/way/relation tag before
+    if (at < 0).any():
         raise _NotPlain("child outside its parent")
-    ok = np.where(kind == _ND, kind[o] == _WAY, np.where(kind == _MEMBER, kind[o] == _REL, True))
-    if (child & ~ok).any():
+    o = struct[at].astype(np.int32)
+    del at
+    if not (start[o] & ~self_closed[o]).all():
+        raise _NotPlain("child outside its parent")
+    ck, ok_ = kind[child], kind[o]
+    if ((ck == _ND) & (ok_ != _WAY)).any() or ((ck == _MEMBER) & (ok_ != _REL)).any():
         raise _NotPlain("child in the wrong parent")
-    return np.where(child, owner, -1)
+    owner = np.full(len(kind), -1, np.int32)
+    owner[child] = o
+    return owner
 
 
 def _ints_after(a: np.ndarray, at: np.ndarray, prefix: bytes) -> np.ndarray:
@@ -428,16 +441,19 @@ def _tag_blocks(
     first[1:] = par[1:] != par[:-1]
     last = np.ones(len(par), bool)
     last[:-1] = first[1:]
-    starts = lt[at[first]]
-    stops = np.append(lt, len(data))[at[last] + 1]
-    counts = np.diff(np.append(np.flatnonzero(first), len(par)))
-    blocks = list(map(data.__getitem__, map(slice, starts.tolist(), stops.tolist())))
-    first_of = dict(zip(blocks, range(len(blocks)), strict=True))  # a block -> one parent with it
-    for block, j in first_of.items():
-        if block not in known:
-            known[block] = len(tagsets)
-            tagsets.append(_parse_tags(block, int(counts[j])))
-    ids = np.fromiter(map(known.__getitem__, blocks), np.int64, len(blocks))
+    starts = lt[at[first]].tolist()
+    stops = lt[at[last] + 1].tolist()  # a tag is never the file's last element
+    counts = np.diff(np.append(np.flatnonzero(first), len(par))).tolist()
+    ids = np.empty(len(starts), np.int64)
+    step = 20_000  # blocks as bytes objects a slice at a time (memory)
+    for lo in range(0, len(starts), step):
+        cut = map(slice, starts[lo : lo + step], stops[lo : lo + step])
+        blocks = list(map(data.__getitem__, cut))
+        for j, block in enumerate(blocks):
+            if block not in known:
+                known[block] = len(tagsets)
+                tagsets.append(_parse_tags(block, counts[lo + j]))
+        ids[lo : lo + len(blocks)] = np.fromiter(map(known.__getitem__, blocks), np.int64)
     out[par[first]] = ids
     return out
 
