@@ -301,6 +301,54 @@ def test_api_bad_input_is_422_naming_the_field(
     assert field in r.json()["message"]
 
 
+def test_fast_path_answers_like_the_fastapi_endpoint(
+    client: TestClient, network, connection: Connection, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """``POST /route/check`` is answered by the lean ASGI path in a running app; the same
+    requests through the plain FastAPI endpoint give the same status and JSON, for
+    answers, validation errors, invalid JSON, vehicle errors and points off the network."""
+    from sqlalchemy.orm import sessionmaker
+
+    from twin.api import create_app
+    from twin.api.fastpath import RouteCheckFastPath
+
+    net, _ = network
+    plain_app = create_app(settings)
+    plain_app.user_middleware = [
+        m for m in plain_app.user_middleware if m.cls is not RouteCheckFastPath
+    ]
+    plain_app.state.session_factory = sessionmaker(bind=connection)
+    plain_app.state.connection = connection
+    assert any(m.cls is RouteCheckFastPath for m in client.app.user_middleware)  # type: ignore[attr-defined]
+    far = (float(net.node_lon.max()) + 0.5, float(net.node_lat.max()) + 0.5)
+    bodies = [
+        json.dumps(_body(*_pair(net, 10, net.n_nodes - 20), preset="container40hc")),
+        json.dumps(_body(*_pair(net, 3, 40), height_m=4.2, weight_t=30)),
+        json.dumps(_body(*_pair(net, 1, 2), height_m=-4)),
+        json.dumps(_body(*_pair(net, 1, 2), weight_t=10, axle_load_t=20)),
+        json.dumps(_body(_pair(net, 1, 2)[0], far)),
+        json.dumps({**_body(*_pair(net, 1, 2)), "options": {"geometry": False, "speed": 1}}),
+        '{"origin": {"lon": 117.2, "lat": ',
+    ]
+    statuses = []
+    with TestClient(plain_app, raise_server_exceptions=False) as plain:
+        for body in bodies:
+            headers = {"Content-Type": "application/json"}
+            fast = client.post("/route/check", content=body, headers=headers)
+            slow = plain.post("/route/check", content=body, headers=headers)
+            assert fast.status_code == slow.status_code, (body, fast.text, slow.text)
+            assert fast.status_code != 500
+            statuses.append(fast.status_code)
+            fj, sj = fast.json(), slow.json()
+            if fast.status_code == 200:
+                assert fj == sj
+            else:  # the same error; invalid JSON is located by each parser its own way
+                assert fj["error"] == sj["error"]
+                if "JSON" not in fj["message"] and "JSON" not in sj["message"]:
+                    assert fj == sj, body
+    assert statuses[:2] == [200, 200] and set(statuses[2:]) == {422}, statuses
+
+
 def test_api_axle_over_gross_names_field(client: TestClient, network) -> None:  # type: ignore[no-untyped-def]
     net, _ = network
     r = client.post("/route/check", json=_body(*_pair(net, 1, 2), weight_t=10, axle_load_t=20))

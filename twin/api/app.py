@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from twin import db as dbm
 from twin.api import errors
+from twin.api.fastpath import RouteCheckFastPath
 from twin.api.routers import (
     assets,
     bim,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = dbm.get_engine(settings, url=url)
     app.state.session_factory = dbm.session_factory(app.state.engine)
     errors.install(app)
+    app.add_middleware(RouteCheckFastPath)
     for r in ROUTERS:
         app.include_router(r)
     return app

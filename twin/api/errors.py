@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,21 +21,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TwinError)
     async def _twin(_: Request, exc: TwinError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=http_status(exc))
+        status, body = error_answer(exc)
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for e in exc.errors():
-            loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-            problems.append({"field": loc, "message": e.get("msg"), "input": e.get("input")})
-        first = problems[0] if problems else {"field": "?", "message": "invalid"}
-        body = {
-            "error": "invalid_input",
-            "message": f"{first['field']}: {first['message']}",
-            "details": problems,
-        }
-        return JSONResponse(_jsonable(body), status_code=422)
+        return JSONResponse(validation_body(exc.errors()), status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -51,6 +44,27 @@ def install(app: FastAPI) -> None:
     async def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
         msg = str(exc.orig).splitlines()[0] if exc.orig else "database rejected the request"
         return JSONResponse({"error": "invalid_input", "message": msg}, status_code=422)
+
+
+def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
+    """The 422 body for request-validation errors (pydantic's error dicts): every
+    problem with its field path, the first one in the message."""
+    problems = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        problems.append({"field": loc, "message": e.get("msg"), "input": e.get("input")})
+    first = problems[0] if problems else {"field": "?", "message": "invalid"}
+    body = {
+        "error": "invalid_input",
+        "message": f"{first['field']}: {first['message']}",
+        "details": problems,
+    }
+    return _jsonable(body)  # type: ignore[return-value]
+
+
+def error_answer(exc: TwinError) -> tuple[int, dict[str, Any]]:
+    """HTTP status and JSON body of a twin error."""
+    return http_status(exc), exc.to_dict()
 
 
 def _jsonable(obj: object) -> object:

@@ -163,9 +163,9 @@ class BatchAnswer(BaseModel):
     results: list[dict[str, Any]]
 
 
-def graph_for(request: Request) -> CompiledGraph:
-    """The app's compiled graph (lazily created store; see :mod:`twin.services.routing`)."""
-    state = request.app.state
+def graph_for(state: Any) -> CompiledGraph:
+    """The compiled graph of an app's ``state`` (lazily created store; see
+    :mod:`twin.services.routing`)."""
     store = getattr(state, "graph_store", None)
     if store is None:
         store = routing.graph_store(state.settings)
@@ -180,30 +180,42 @@ def _json(body: Any) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+def answer_check(state: Any, body: RouteRequest) -> dict[str, Any]:
+    """The answer to one route check for an app's ``state``: shared by the endpoint
+    below and the lean ASGI path in :mod:`twin.api.fastpath`, so both answer alike.
+
+    Raises
+    ------
+    TwinError
+        Invalid vehicle, points off the network, no legal route, graph unavailable.
+    """
+    graph = graph_for(state)
+    vehicle = body.vehicle.profile()
+    return routing.check_route(
+        graph,
+        vehicle,
+        (body.origin.lon, body.origin.lat),
+        (body.destination.lon, body.destination.lat),
+        body.options.core(state.settings.snap_radius_m),
+        geometry=body.options.geometry,
+    )
+
+
 @router.post("/route/check", response_model=RouteAnswer)
 async def route_check(request: Request, body: RouteRequest) -> Response:
     """Legal route for a heavy or oversize vehicle, with every structure passed and, when
     the unrestricted shortest route is illegal, the structures that block it and the
     detour cost. 422 with ``details.blocking`` when no legal route exists."""
-    graph = graph_for(request)
-    vehicle = body.vehicle.profile()
-    radius = request.app.state.settings.snap_radius_m
-    answer = routing.check_route(
-        graph,
-        vehicle,
-        (body.origin.lon, body.origin.lat),
-        (body.destination.lon, body.destination.lat),
-        body.options.core(radius),
-        geometry=body.options.geometry,
-    )
-    return _json(answer)
+    # a running app answers this path in twin.api.fastpath.RouteCheckFastPath (same
+    # validation, answers and errors); this endpoint documents it and answers without it
+    return _json(answer_check(request.app.state, body))
 
 
 @router.post("/route/check/batch", response_model=BatchAnswer)
 async def route_check_batch(request: Request, body: BatchRequest) -> Response:
     """Route checks for up to 1,000 OD pairs sharing a vehicle and options; a pair that
     fails carries its error instead of an answer."""
-    graph = graph_for(request)
+    graph = graph_for(request.app.state)
     vehicle = body.vehicle.profile()
     radius = request.app.state.settings.snap_radius_m
     pairs = [((o.lon, o.lat), (d.lon, d.lat)) for o, d in body.pairs]
