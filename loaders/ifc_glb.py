@@ -46,8 +46,10 @@ _FLOAT = 5126
 _UINT32 = 5125
 _FAR_ORIGIN_M = 1000.0
 #: plan points gathered before they are folded into the footprint's convex hull: one
-#: hull per batch instead of per shape (half the loop's time), memory still bounded
-_HULL_BATCH_POINTS = 250_000
+#: hull per batch instead of per shape (half the loop's time), memory still bounded; small
+#: enough that the batches are folded in while the iterator's threads triangulate, not
+#: all after the last shape (duplex.ifc has 15,872 vertices in all)
+_HULL_BATCH_POINTS = 4_096
 
 #: RGBA colours by IFC class (first match along the class's supertypes wins).
 CLASS_COLOURS: dict[str, tuple[float, float, float, float]] = {

@@ -162,6 +162,19 @@ def test_scan_reports_hash_and_schema(shared_data: Path) -> None:
     assert scan.header_schema == "IFC4X3_RC2" and scan.needs_migration
 
 
+def test_end_marker_only_at_a_line_start(tmp_path: Path) -> None:
+    src = SAMPLE_BRIDGE.read_text()
+    indented = tmp_path / "indented_end.ifc"
+    indented.write_text(src.replace("END-ISO-10303-21;", " \t END-ISO-10303-21 ;"))
+    assert ifc_core.scan_step(indented).entity_count > 0
+    # the marker inside a comment after the last entity, not on its own line: truncated
+    body = src[: src.rindex("ENDSEC;", 0, src.rindex("END-ISO-10303-21;"))]
+    cut = tmp_path / "cut.ifc"
+    cut.write_text(body + "/* x */ END-ISO-10303-21;\n")
+    with pytest.raises(ifc_core.IfcError, match="truncated"):
+        ifc_core.scan_step(cut)
+
+
 def test_bad_threads_and_anchor_in_the_service(connection: Connection, settings: Settings) -> None:
     with pytest.raises(InputError, match="threads 0"):
         bim.import_ifc(connection, SAMPLE_BRIDGE, settings=settings, threads=0)
