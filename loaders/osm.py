@@ -42,6 +42,7 @@ Graph rules (documented choices):
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from array import array
@@ -774,6 +775,9 @@ def _record(report: LoadReport, ref: str, limits: Iterable[TagLimit]) -> None:
         report.issue(section, key).add(ref + text)
 
 
+_parse_speed = functools.lru_cache(maxsize=4096)(parse_speed_kmh)
+
+
 def _speed(tags: Mapping[str, str], hw: str, oneway: int) -> tuple[float, _Issue | None]:
     keys = ["maxspeed"]
     if oneway == 1:
@@ -784,7 +788,7 @@ def _speed(tags: Mapping[str, str], hw: str, oneway: int) -> tuple[float, _Issue
         raw = tags.get(key)
         if raw is None:
             continue
-        p = parse_speed_kmh(raw)
+        p = _parse_speed(raw)
         if p.is_value and p.value:
             return float(p.value), None
         if p.status == "unparseable":
@@ -825,11 +829,23 @@ def _road_of(tags: Mapping[str, str], hw: str, roads: dict[str, dict[str, Any]])
     return int(road["id"])
 
 
+#: the keys :func:`limits_from_tags` and :func:`access_from_tags` read
+_LIMIT_PREFIXES = ("max", "hgv", "hazmat", "tunnel:category")
+
+
+@functools.lru_cache(maxsize=4096)
+def _limits_of(items: tuple[tuple[str, str], ...]) -> tuple[TagLimit, ...]:
+    """Limits and access of a way's limit tags: ways of many roads share them (cached,
+    so each distinct set is parsed once however many names and refs it comes with)."""
+    tags = dict(items)
+    return tuple(limits_from_tags(tags) + access_from_tags(tags))
+
+
 def _parse_way(tags: Mapping[str, str], roads: dict[str, dict[str, Any]]) -> _ParsedWay:
     hw = tags["highway"]
     ow = _oneway(tags)
     speed, speed_issue = _speed(tags, hw, ow)
-    lims = limits_from_tags(tags) + access_from_tags(tags)
+    lims = list(_limits_of(tuple(kv for kv in tags.items() if kv[0].startswith(_LIMIT_PREFIXES))))
     issues = _issues(lims) + ([speed_issue] if speed_issue else [])
     best: dict[str, float] = {}
     cond: dict[str, Any] = {}
@@ -869,19 +885,18 @@ def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, 
     """Per-way attributes. Ways with identical tags (the segments of one road) are parsed
     once: the cache makes the parsing linear in distinct tag sets, and the per-way columns
     are gathered from the parsed table with numpy."""
-    cache: dict[int, int] = {}  # id() of the interned tag dict -> parsed index
-    parsed: list[_ParsedWay] = []
-    ptr = array("q")
-    for wid, tags in zip(b.way_ids.tolist(), b.way_tags, strict=True):
-        key = id(tags)
-        i = cache.get(key)
-        if i is None:
-            i = cache[key] = len(parsed)
-            parsed.append(_parse_way(tags, roads))
-        ptr.append(i)
-        for section, k, text in parsed[i].issues:
-            report.issue(section, k).add(f"way/{wid}{text}")
-    idx = np.frombuffer(ptr, dtype=np.int64) if len(ptr) else np.zeros(0, np.int64)
+    # id() of the interned tag dicts, in order of first appearance (so roads are
+    # numbered as the file meets them); the mapping runs in C, not per way in Python
+    keys = list(map(id, b.way_tags))
+    tags_of = dict(zip(keys, b.way_tags, strict=True))
+    index = {k: i for i, k in enumerate(tags_of)}
+    parsed = [_parse_way(tags_of[k], roads) for k in index]
+    idx = np.fromiter(map(index.__getitem__, keys), np.int64, len(keys))
+    with_issues = np.array([bool(p.issues) for p in parsed], dtype=bool)[idx]
+    way_ids = b.way_ids
+    for wi in np.flatnonzero(with_issues).tolist():  # way order, as the examples go
+        for section, k, text in parsed[idx[wi]].issues:
+            report.issue(section, k).add(f"way/{way_ids[wi]}{text}")
 
     def gather(values: list[Any], dtype: Any = object) -> Any:
         arr = np.empty(len(values), dtype=dtype)
@@ -1223,6 +1238,32 @@ def _way_geometry(b: _Buffers, wi: int) -> Any:
     return shapely.LineString(pts)
 
 
+def _way_geometries(b: _Buffers, ways: list[int]) -> list[Any]:
+    """:func:`_way_geometry` of many ways with one shapely call."""
+    if not ways:
+        return []
+    starts = np.asarray(b.way_start, dtype=np.int64)
+    w = np.asarray(ways, dtype=np.int64)
+    counts = starts[w + 1] - starts[w]
+    offs = np.zeros(len(w) + 1, np.int64)
+    np.cumsum(counts, out=offs[1:])
+    pos = np.repeat(starts[w] - offs[:-1], counts) + np.arange(int(offs[-1]))
+    owner = np.repeat(np.arange(len(w)), counts)
+    x = np.asarray(b.xs, dtype=np.int64)[pos]
+    y = np.asarray(b.ys, dtype=np.int64)[pos]
+    ok = (x != _UNDEF) & (np.abs(x) <= 1_800_000_000) & (np.abs(y) <= 900_000_000)
+    n_ok = np.bincount(owner[ok], minlength=len(w))
+    keep = ok & (n_ok[owner] >= 2)
+    out: list[Any] = [None] * len(w)
+    if keep.any():
+        lines = shapely.linestrings(
+            np.column_stack([x[keep] / 1e7, y[keep] / 1e7]), indices=owner[keep]
+        )
+        for i, g in zip(np.flatnonzero(n_ok >= 2).tolist(), lines.tolist(), strict=True):
+            out[i] = g
+    return out
+
+
 def _kind_of_way(tags: Mapping[str, str]) -> str | None:
     if tags.get("bridge", "no") not in _NO:
         return "bridge"
@@ -1261,22 +1302,18 @@ def _assets(
     assets: list[dict[str, Any]] = []
     limit_rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, int, str]] = []
-    way_index = {wid: i for i, wid in enumerate(b.way_ids.tolist())}
+    way_ids = b.way_ids.tolist()
+    way_index = dict(zip(way_ids, range(len(way_ids)), strict=True))
     # bridges and tunnels on drivable ways (tag sets are shared dicts: one check each)
-    kind_of_tags: dict[int, str | None] = {}
-    structures: list[tuple[int, int, str]] = []
-    for wid, wi in way_index.items():
-        tags = b.way_tags[wi]
-        key = id(tags)
-        if key not in kind_of_tags:
-            kind_of_tags[key] = _kind_of_way(tags)
-        kind = kind_of_tags[key]
-        if kind is not None:
-            structures.append((wid, wi, kind))
+    keys = list(map(id, b.way_tags))
+    distinct = dict(zip(keys, b.way_tags, strict=True))
+    kind_of_tags = {k: _kind_of_way(t) for k, t in distinct.items()}
+    kinds = list(map(kind_of_tags.__getitem__, keys))
+    structures = [(wid, wi, kinds[wi]) for wid, wi in way_index.items() if kinds[wi] is not None]
     edges_of_way = _edges_of_ways(edges["osm_way_id"], [s[0] for s in structures])
-    for wid, wi, kind in structures:
-        if wid not in edges_of_way:
-            continue
+    structures = [s for s in structures if s[0] in edges_of_way]
+    geoms = _way_geometries(b, [s[1] for s in structures])
+    for (wid, wi, kind), geom in zip(structures, geoms, strict=True):
         tags = b.way_tags[wi]
         prefix = "bridge:" if kind == "bridge" else "tunnel:"
         zh, en = _names(tags, prefix=prefix)
@@ -1289,7 +1326,7 @@ def _assets(
                 "name_zh": zh,
                 "name_en": en,
                 "road": int(w.road[wi]),
-                "geom": _way_geometry(b, wi),
+                "geom": geom,
                 "attributes": {"osm_tags": tags, "layer": tags.get("layer")},
             }
         )
@@ -1341,7 +1378,7 @@ def _assets(
     for col, arr in edge_limits.items():
         edges[col] = arr
     # man_made=bridge areas: the edges of bridge ways they cover
-    bridge_edges = np.flatnonzero(edges["is_bridge"])
+    bridge_edges = np.flatnonzero(edges["is_bridge"]) if b.bridge_areas else np.zeros(0, int)
     tree = shapely.STRtree(lines.geoms(bridge_edges)) if len(bridge_edges) else None
     for wid, ring, tags in b.bridge_areas:
         ref = f"way/{wid}"

@@ -561,7 +561,7 @@ def _ints(values: np.ndarray) -> list[str]:
 
 
 def _bools(values: Any) -> list[str]:
-    return ["t" if v else "f" for v in np.asarray(values, dtype=bool).tolist()]
+    return np.where(np.asarray(values, dtype=bool), "t", "f").tolist()
 
 
 def _nullable_ints(col: np.ndarray) -> list[str]:
@@ -578,18 +578,32 @@ def _texts(
 ) -> list[str]:
     """Text values escaped for COPY (None/NaN -- and ``""`` with ``empty_null`` -- as
     NULL); each distinct value is escaped once."""
-    cache: dict[Any, str] = {}
-    out = []
-    for v in values:
-        s = cache.get(v)
-        if s is None:
-            if v is None or (isinstance(v, float) and math.isnan(v)) or (empty_null and not v):
-                s = COPY_NULL
-            else:
-                s = copy_escape(str(v)[:limit])
-            cache[v] = s
-        out.append(s)
-    return out
+    values = list(values)
+
+    def one(v: Any) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or (empty_null and not v):
+            return COPY_NULL
+        return copy_escape(str(v)[:limit])
+
+    # a road network repeats few distinct values: escape each once, map the rest in C
+    cache = {v: one(v) for v in dict.fromkeys(values)}
+    return list(map(cache.__getitem__, values))
+
+
+_POINT_HEADER = np.frombuffer(bytes.fromhex("0101000020e6100000"), np.uint8)  # LE, SRID 4326
+
+
+def _point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """Hex EWKB of points (SRID 4326) built with numpy: what shapely's ``to_wkb(hex=True,
+    include_srid=True)`` gives, without a GEOS geometry per point."""
+    n = len(lon)
+    buf = np.empty((n, 25), np.uint8)
+    buf[:, :9] = _POINT_HEADER
+    xy = np.empty((n, 2), "<f8")
+    xy[:, 0], xy[:, 1] = lon, lat
+    buf[:, 9:] = xy.view(np.uint8).reshape(n, 16)
+    text = buf.tobytes().hex()
+    return [text[i : i + 50] for i in range(0, 50 * n, 50)]
 
 
 def _node_blocks(
@@ -600,8 +614,7 @@ def _node_blocks(
     lon, lat, osm = nodes.lon, nodes.lat, nodes.osm_id
     for lo in range(0, len(nodes), chunk):
         hi = min(lo + chunk, len(nodes))
-        pts = shapely.set_srid(shapely.points(lon[lo:hi], lat[lo:hi]), 4326)
-        wkb = shapely.to_wkb(pts, hex=True, include_srid=True).tolist()
+        wkb = _point_ewkb_hex(lon[lo:hi], lat[lo:hi])
         yield _lines(
             [
                 _ints(np.arange(lo, hi) + node_base),
