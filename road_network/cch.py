@@ -112,7 +112,15 @@ def distance_bound(g: CompiledGraph, metric: str) -> float:
 
 
 def available(g: CompiledGraph) -> bool:
-    """Whether the graph carries a CCH order (and the bindings import)."""
+    """Whether the graph carries a CCH order (and the bindings import); memoised per
+    graph (asked twice per route check)."""
+    hit = g.cache.get("cch_available")
+    if hit is None:
+        hit = g.cache["cch_available"] = _available(g)
+    return bool(hit)
+
+
+def _available(g: CompiledGraph) -> bool:
     if g.cch_order is None or g.cch_order.size != g.n_nodes or g.n_nodes == 0:
         return False
     try:

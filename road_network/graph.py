@@ -143,7 +143,7 @@ class CompiledGraph:
     def arc_structures(self, arc: int) -> list[int]:
         """Indices into :attr:`structures` of the structures governing ``arc``."""
         a, b = self.arc_struct_ptr[arc], self.arc_struct_ptr[arc + 1]
-        return [int(i) for i in self.arc_struct_idx[a:b]]
+        return self.arc_struct_idx[a:b].tolist()  # type: ignore[no-any-return]
 
     def effective_limits(self, departure: dt.datetime | None) -> np.ndarray:
         """Limits with the conditional entries in force at ``departure`` applied.

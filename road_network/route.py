@@ -680,10 +680,9 @@ def _passed(
     unknown = False
     seen: set[int] = set()
     arcs = p.arcs
-    has_struct = (g.arc_struct_ptr[arcs + 1] - g.arc_struct_ptr[arcs]) > 0
-    has_limit = (lim[:, arcs] != LIMIT_NONE).any(axis=0)
-    pick = np.flatnonzero(has_struct | has_limit)  # most arcs carry nothing to report
-    for a, hs in zip(arcs[pick].tolist(), has_struct[pick].tolist(), strict=True):
+    has_struct, report = _reportable(g, lim)
+    pick = np.flatnonzero(report[arcs])  # most arcs carry nothing to report
+    for a, hs in zip(arcs[pick].tolist(), has_struct[arcs[pick]].tolist(), strict=True):
         for si in g.arc_structures(a) if hs else ():
             if si in seen:
                 continue
@@ -750,6 +749,19 @@ def _passed(
                     }
                 )
     return out, warnings, unknown
+
+
+def _reportable(g: CompiledGraph, lim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per arc: carries structures; carries structures or a limit in ``lim`` (memoised per
+    limits array: the effective limits of a departure are themselves cached)."""
+    key = ("reportable", id(lim))
+    hit = g.cache.get(key)
+    if hit is not None and hit[0] is lim:
+        return hit[1], hit[2]
+    has_struct = np.diff(g.arc_struct_ptr) > 0
+    report = has_struct | (lim != LIMIT_NONE).any(axis=0)
+    g.cache[key] = (lim, has_struct, report)
+    return has_struct, report
 
 
 def _label(s: Any) -> str:
