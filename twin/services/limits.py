@@ -43,13 +43,19 @@ def _with_limits(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str,
     """Attach each structure's limits (one query for all of them)."""
     by_id: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
     if by_id:
-        for lim in conn.execute(text(_LIMITS), {"ids": list(by_id)}).mappings():
-            d = dict(lim)
+        for d in _dicts(conn.execute(text(_LIMITS), {"ids": list(by_id)})):
             d["unit"] = _UNIT.get(d["kind"])
             by_id[d.pop("asset_id")].append(d)
     for r in rows:
         r["limits"] = by_id[r["id"]]
     return rows
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """All rows of a result as dicts: fetched at once as tuples and zipped with the
+    column names (per-row mapping objects cost more than the lookup's SQL)."""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _rows(
@@ -59,12 +65,12 @@ def _rows(
         raise InputError(f"limit={limit}: must be within 1..{MAX_ROWS}")
     sql = f"{_SELECT} WHERE {where} AND {_HAS_LIMIT} ORDER BY {order} LIMIT :limit"
     try:
-        rows = conn.execute(text(sql), {**params, "limit": limit}).mappings().all()
+        rows = _dicts(conn.execute(text(sql), {**params, "limit": limit}))
     except DBAPIError as exc:
         if isinstance(exc, OperationalError):
             raise
         raise InputError(f"invalid lookup: {str(exc.orig).splitlines()[0]}") from exc
-    return _with_limits(conn, [dict(r) for r in rows])
+    return _with_limits(conn, rows)
 
 
 def _check_lonlat(lon: float, lat: float, name: str = "") -> None:
