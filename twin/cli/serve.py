@@ -13,7 +13,7 @@ import urllib.request
 import typer
 
 from twin.cli._common import console, handle_errors, settings
-from twin.errors import Unavailable
+from twin.errors import NotFound, Unavailable
 from twin.settings import PROJECT_ROOT
 
 
@@ -47,6 +47,19 @@ def _wait_http(url: str, *, timeout_s: float, proc: subprocess.Popen[bytes]) -> 
     raise Unavailable(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def _prepare_graph() -> None:
+    """Compile the route graph snapshot once, here, so that every API worker loads and
+    warms it at start-up instead of compiling its own on its first request."""
+    from twin.services import routing
+
+    try:
+        with console.status("preparing the route graph ..."):
+            g = routing.get_graph(settings())
+        console.print(f"route graph: {g.n_edges:,} edges, {g.n_arcs:,} arcs")
+    except (NotFound, Unavailable) as exc:
+        console.print(f"[yellow]route graph not prepared ({exc}); route checks will say why[/]")
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -65,6 +78,7 @@ def serve(
     procs: list[subprocess.Popen[bytes]] = []
     # SIGTERM (a service manager, `kill`) stops both servers just as Ctrl-C does.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    _prepare_graph()
     api = subprocess.Popen(
         [
             sys.executable,
