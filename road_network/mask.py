@@ -126,8 +126,7 @@ def violations(
     flags = int(g.arc_flags[arc])
     if flags & FLAG_CLOSED:
         out.append({"kind": "closed", "limit": None, "vehicle": None, "unit": None})
-    for i, kind in enumerate(LIMIT_KINDS):
-        val = int(lim[i, arc])
+    for kind, val in zip(LIMIT_KINDS, lim[:, arc].tolist(), strict=True):
         if val == LIMIT_NONE:
             continue
         if val == LIMIT_UNKNOWN:
