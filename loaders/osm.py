@@ -69,10 +69,15 @@ __all__ = [
     "EdgeLines",
     "Issue",
     "LoadReport",
+    "OsmEdges",
+    "OsmGraph",
     "OsmNetwork",
     "OsmReadError",
     "Table",
     "read_osm",
+    "read_osm_assets",
+    "read_osm_edges",
+    "read_osm_graph",
 ]
 
 #: drivable highway values and their default speeds (km/h) when ``maxspeed`` is absent.
@@ -369,7 +374,9 @@ class OsmNetwork:
     edges:
         ``id, source, target, osm_way_id, highway, name, ref, road, length_m, speed_kmh,
         oneway, max_height_cm .. max_axle_load_kg (nullable Int64), hgv, hazmat,
-        tunnel_category, is_bridge, is_tunnel, conditional (dict), reversed``.
+        tunnel_category, is_bridge, is_tunnel, conditional (dict), reversed, group``
+        (``group``: edges of one group share every column that follows from the way's
+        tags -- all but ids, ends, length, geometry and limits).
     edge_lines:
         shapely LineStrings (EPSG:4326), aligned with ``edges``.
     roads:
@@ -754,6 +761,7 @@ class _WayAttrs:
     is_tunnel: list[bool] = field(default_factory=list)
     conditional: list[dict[str, Any]] = field(default_factory=list)
     way_limits: list[list[TagLimit]] = field(default_factory=list)
+    group: Any = None  # per way: index of its distinct parsed tag set
 
 
 _Issue = tuple[str, str, str]  # (report section, OSM key, text after the element ref)
@@ -905,6 +913,7 @@ def _way_attributes(b: _Buffers, report: LoadReport, roads: dict[str, dict[str, 
         return arr[idx]
 
     w = _WayAttrs()
+    w.group = idx
     w.highway = gather([p.highway for p in parsed])
     w.name = gather([p.name for p in parsed])
     w.ref = gather([p.ref for p in parsed])
@@ -1026,6 +1035,9 @@ def _geodesic_cumulative(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwork:
     """Read ``path`` into an :class:`OsmNetwork` (graph, roads, assets, limits, report).
 
+    The three stages (:func:`read_osm_graph`, :func:`read_osm_edges`,
+    :func:`read_osm_assets`) in one call.
+
     Parameters
     ----------
     path:
@@ -1039,6 +1051,44 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
         When the file is missing, truncated or not OSM data (message names the file, the
         last element read and libosmium's reason, with the line for XML).
     """
+    graph = read_osm_graph(path, progress=progress)
+    return read_osm_assets(graph, read_osm_edges(graph))
+
+
+@dataclass
+class OsmGraph:
+    """First stage of a read: the graph's nodes and roads, what a writer can start on
+    while the edges and assets are built (:func:`read_osm_edges`,
+    :func:`read_osm_assets`).
+
+    Attributes
+    ----------
+    nodes, roads, report:
+        As in :class:`OsmNetwork` (the report is completed by the later stages).
+    edge_count:
+        Number of edges the graph will have.
+    """
+
+    nodes: Table
+    roads: Table
+    report: LoadReport
+    edge_count: int
+    parts: dict[str, Any]  # what the later stages need
+
+
+@dataclass
+class OsmEdges:
+    """Second stage of a read: the edges (limits of restrictor nodes applied) and their
+    geometry."""
+
+    edges: Table
+    edge_lines: EdgeLines
+
+
+def read_osm_graph(path: str | Path, *, progress: Progress | None = None) -> OsmGraph:
+    """Read ``path`` and split its drivable ways into a graph: nodes, roads, report.
+
+    Raises :class:`OsmReadError` as :func:`read_osm` does."""
     path = Path(path)
     if not path.is_file():
         raise OsmReadError(f"{path}: no such file")
@@ -1084,35 +1134,6 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
             "lat": lat[first_pos],
         }
     )
-    ne = len(e0)
-    lines = _edge_lines(lon, lat, e0, e1, rev)
-    way_ids = np.asarray(b.way_ids, dtype=np.int64)
-    edges = Table(
-        {
-            "id": np.arange(ne, dtype=np.int64),
-            "source": node_inv[:ne],
-            "target": node_inv[ne:],
-            "osm_way_id": way_ids[ew] if ne else np.zeros(0, np.int64),
-            "highway": np.asarray(w.highway, dtype=object)[ew],
-            "name": np.asarray(w.name, dtype=object)[ew],
-            "ref": np.asarray(w.ref, dtype=object)[ew],
-            "road": np.asarray(w.road, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
-            "length_m": length_m,
-            "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else np.zeros(0),
-            "oneway": oneway != 0,
-            "reversed": rev,
-        }
-    )
-    for col, vals in w.limits.items():
-        edges[col] = np.asarray(vals, dtype=float)[ew] if ne else np.zeros(0)
-    for col in ("hgv", "hazmat", "tunnel_category", "conditional"):
-        edges[col] = np.asarray(getattr(w, col), dtype=object)[ew]
-    for col in ("is_bridge", "is_tunnel"):
-        edges[col] = np.asarray(getattr(w, col), dtype=bool)[ew] if ne else np.zeros(0, bool)
-    _self_intersections(report, edges, lines)
-    assets, limits, asset_edges = _assets(b, w, report, edges, lines, nodes, ew)
-    for col in _LIMIT_COLUMNS.values():
-        edges[col] = np.round(edges[col])  # whole cm/kg; NaN: no limit
     road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
     road_frame = Table.from_rows(road_rows, ["id", "code", "name_zh", "name_en", "road_class"])
     if len(nodes):
@@ -1123,15 +1144,77 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
             float(nodes.lat.max()),
         )
     _region(report, nodes)
+    parts = dict(b=b, w=w, lon=lon, lat=lat, e0=e0, e1=e1, ew=ew, rev=rev, oneway=oneway)
+    parts.update(length_m=length_m, node_inv=node_inv)
+    return OsmGraph(nodes, road_frame, report, len(e0), parts)
+
+
+def read_osm_edges(graph: OsmGraph) -> OsmEdges:
+    """Second stage: the edges of ``graph`` with their attributes and geometry."""
+    p = graph.parts
+    b, w, ew, rev = p["b"], p["w"], p["ew"], p["rev"]
+    ne = graph.edge_count
+    lines = _edge_lines(p["lon"], p["lat"], p["e0"], p["e1"], rev)
+    way_ids = np.asarray(b.way_ids, dtype=np.int64)
+    node_inv = p["node_inv"]
+    edges = Table(
+        {
+            "id": np.arange(ne, dtype=np.int64),
+            "source": node_inv[:ne],
+            "target": node_inv[ne:],
+            "osm_way_id": way_ids[ew] if ne else np.zeros(0, np.int64),
+            "highway": np.asarray(w.highway, dtype=object)[ew],
+            "name": np.asarray(w.name, dtype=object)[ew],
+            "ref": np.asarray(w.ref, dtype=object)[ew],
+            "road": np.asarray(w.road, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
+            "length_m": p["length_m"],
+            "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else np.zeros(0),
+            "oneway": p["oneway"] != 0,
+            "reversed": rev,
+            # the edge's way's distinct tag set: every column above but ids, ends and
+            # length follows from it (the writer formats those once per group)
+            "group": np.asarray(w.group, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
+        }
+    )
+    for col, vals in w.limits.items():
+        edges[col] = np.asarray(vals, dtype=float)[ew] if ne else np.zeros(0)
+    for col in ("hgv", "hazmat", "tunnel_category", "conditional"):
+        edges[col] = np.asarray(getattr(w, col), dtype=object)[ew]
+    for col in ("is_bridge", "is_tunnel"):
+        edges[col] = np.asarray(getattr(w, col), dtype=bool)[ew] if ne else np.zeros(0, bool)
+    _project_restrictors(b, edges, graph.nodes)
+    for col in _LIMIT_COLUMNS.values():
+        edges[col] = np.round(edges[col])  # whole cm/kg; NaN: no limit
+    return OsmEdges(edges, lines)
+
+
+def read_osm_assets(graph: OsmGraph, edges: OsmEdges) -> OsmNetwork:
+    """Last stage: bridges, tunnels, restrictors and bridge areas as assets with their
+    limits and edges; the report completed."""
+    p = graph.parts
+    report, nodes = graph.report, graph.nodes
+    _self_intersections(report, edges.edges, edges.edge_lines)
+    assets, limits, asset_edges = _assets(
+        p["b"], p["w"], report, edges.edges, edges.edge_lines, nodes, p["ew"]
+    )
     report.counts.update(
         nodes=len(nodes),
-        edges=len(edges),
-        roads=len(road_frame),
+        edges=len(edges.edges),
+        roads=len(graph.roads),
         assets=len(assets),
         limits=len(limits),
         asset_edges=len(asset_edges),
     )
-    return OsmNetwork(nodes, edges, lines, road_frame, assets, limits, asset_edges, report)
+    return OsmNetwork(
+        nodes,
+        edges.edges,
+        edges.edge_lines,
+        graph.roads,
+        assets,
+        limits,
+        asset_edges,
+        report,
+    )
 
 
 def _self_intersections(report: LoadReport, edges: Table, lines: EdgeLines) -> None:
@@ -1290,6 +1373,44 @@ def _edges_of_ways(edge_way: np.ndarray, way_ids: list[int]) -> dict[int, list[i
     }
 
 
+def _incident(edges: Table, restrictor_nodes: np.ndarray) -> dict[int, list[int]]:
+    """Restrictor node -> the edges starting or ending at it."""
+    incident: dict[int, list[int]] = {}
+    for col in ("source", "target"):
+        ends = edges[col]
+        for e in np.flatnonzero(np.isin(ends, restrictor_nodes)).tolist():
+            incident.setdefault(int(ends[e]), []).append(e)
+    return incident
+
+
+def _project_restrictors(b: _Buffers, edges: Table, nodes: Table) -> None:
+    """A restrictor node's unconditional limits onto the edges at it (the most
+    restrictive value wins). The restrictors' assets and report come later, in
+    :func:`_assets`."""
+    if not b.restrictors:
+        return
+    node_of_osm = dict(zip(nodes.osm_id.tolist(), nodes.id.tolist(), strict=True))
+    restrictor_nodes = np.fromiter(
+        (node_of_osm[r[0]] for r in b.restrictors if r[0] in node_of_osm), dtype=np.int64
+    )
+    incident = _incident(edges, restrictor_nodes)
+    edge_limits = {col: np.array(edges[col], dtype=float) for col in _LIMIT_COLUMNS.values()}
+    for osm_id, _x, _y, tags in b.restrictors:
+        lims = limits_from_tags(tags)
+        if tags.get("barrier") != "height_restrictor" and not lims:
+            continue
+        n = node_of_osm.get(osm_id)
+        if n is None:
+            continue
+        for e in sorted(set(incident.get(n, []))):
+            for t in lims:
+                if t.condition is None and t.parsed.is_value and t.kind in _LIMIT_COLUMNS:
+                    arr = edge_limits[_LIMIT_COLUMNS[t.kind]]
+                    arr[e] = np.fmin(arr[e], float(t.parsed.value or np.inf))
+    for col, arr in edge_limits.items():
+        edges[col] = arr
+
+
 def _assets(
     b: _Buffers,
     w: _WayAttrs,
@@ -1337,13 +1458,8 @@ def _assets(
     restrictor_nodes = np.fromiter(
         (node_of_osm[r[0]] for r in b.restrictors if r[0] in node_of_osm), dtype=np.int64
     )
-    incident: dict[int, list[int]] = {}
-    for col in ("source", "target"):
-        ends = edges[col]
-        for e in np.flatnonzero(np.isin(ends, restrictor_nodes)).tolist():
-            incident.setdefault(int(ends[e]), []).append(e)
+    incident = _incident(edges, restrictor_nodes)
     edge_road = edges["road"]
-    edge_limits = {col: np.array(edges[col], dtype=float) for col in _LIMIT_COLUMNS.values()}
     for osm_id, x, y, tags in b.restrictors:
         ref = f"node/{osm_id}"
         lims = limits_from_tags(tags)
@@ -1369,14 +1485,7 @@ def _assets(
             }
         )
         limit_rows.extend(_limit_rows(aid, lims))
-        for e in sorted(set(incident.get(n, []))):
-            links.append((aid, e, "both"))
-            for t in lims:
-                if t.condition is None and t.parsed.is_value and t.kind in _LIMIT_COLUMNS:
-                    arr = edge_limits[_LIMIT_COLUMNS[t.kind]]
-                    arr[e] = np.fmin(arr[e], float(t.parsed.value or np.inf))
-    for col, arr in edge_limits.items():
-        edges[col] = arr
+        links.extend((aid, e, "both") for e in sorted(set(incident.get(n, []))))
     # man_made=bridge areas: the edges of bridge ways they cover
     bridge_edges = np.flatnonzero(edges["is_bridge"]) if b.bridge_areas else np.zeros(0, int)
     tree = shapely.STRtree(lines.geoms(bridge_edges)) if len(bridge_edges) else None

@@ -46,7 +46,18 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
-from loaders.osm import EdgeLines, LoadReport, OsmNetwork, OsmReadError, Table, read_osm
+from loaders.osm import (
+    EdgeLines,
+    LoadReport,
+    OsmEdges,
+    OsmGraph,
+    OsmNetwork,
+    OsmReadError,
+    Table,
+    read_osm_assets,
+    read_osm_edges,
+    read_osm_graph,
+)
 from twin.errors import InputError
 from twin.ingest import (
     COPY_NULL,
@@ -169,14 +180,16 @@ def import_osm(
     sha = _sha256(path)
     dataset = dataset or f"osm:{sha}"
     try:
-        net = read_osm(path, progress=(lambda p, n: progress(p, n, None)) if progress else None)
+        graph = read_osm_graph(
+            path, progress=(lambda p, n: progress(p, n, None)) if progress else None
+        )
     except OsmReadError as exc:
         raise InputError(
             str(exc), hint="the file is truncated, corrupt or not OSM XML/PBF; re-export it"
         ) from exc
-    _check_network(net, path, region=region, bbox=bbox)
+    _check_network(graph, path, region=region, bbox=bbox)
     with conn.begin_nested():
-        result = _write(conn, net, path=path, sha=sha, dataset=dataset, progress=progress)
+        result = _write(conn, graph, path=path, sha=sha, dataset=dataset, progress=progress)
         result.seconds = time.perf_counter() - t0
         conn.execute(
             text("UPDATE load_run SET seconds = :s WHERE id = :i"),
@@ -211,14 +224,14 @@ def _check_bbox(bbox: tuple[float, float, float, float] | None) -> None:
 
 
 def _check_network(
-    net: OsmNetwork,
+    net: OsmGraph,
     path: Path,
     *,
     region: str,
     bbox: tuple[float, float, float, float] | None,
 ) -> None:
     rep = net.report
-    if not len(net.edges):
+    if not net.edge_count:
         raise InputError(
             f"{path}: no drivable road found ({rep.counts.get('ways_drivable', 0)} drivable "
             f"highway ways, 0 edges)",
@@ -335,63 +348,168 @@ def _allocate(conn: Connection, table: str, n: int, prev: _Previous) -> int:
     return end - n + 1
 
 
+#: run the database steps on a worker thread (False: inline, for measurements)
+THREADED = True
+
+
+class _DbWorker:
+    """Runs the import's database steps in order on one thread while the calling thread
+    builds what the next steps need (PostgreSQL works on the other core meanwhile).
+
+    Only one thread uses the connection at any time: the caller submits steps and
+    touches the connection only after :meth:`wait`. On any error the remaining steps are
+    cancelled and the running one finishes before the error propagates (so the
+    savepoint's rollback never races a statement)."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="osm-import-db")
+        self._futures: list[Any] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Queue ``fn(*args)`` (skipped when an earlier step failed); returns its future."""
+        earlier = list(self._futures)
+
+        def step() -> Any:
+            if any(f.exception() is not None for f in earlier):
+                raise RuntimeError("an earlier import step failed")
+            return fn(*args)
+
+        if not THREADED:  # the same steps on the calling thread (for comparisons)
+            from concurrent.futures import Future
+
+            fut: Any = Future()
+            try:
+                fut.set_result(step())
+            except Exception as exc:
+                fut.set_exception(exc)
+            self._futures.append(fut)
+            return fut
+        fut = self._pool.submit(step)
+        self._futures.append(fut)
+        return fut
+
+    def wait(self) -> None:
+        """Wait for every queued step; re-raise the first error."""
+        for fut in self._futures:
+            fut.result()
+
+    def __enter__(self) -> _DbWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+
+@dataclass
+class _State:
+    """What the database steps of one import share."""
+
+    dataset: str
+    src: dict[str, Any]
+    prev: _Previous | None = None
+    bulk: bool = False
+    node_base: int = 0
+    edge_base: int = 0
+    road_ids: dict[int, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)
+    ranges: dict[str, list[int]] = field(default_factory=dict)
+    indexes: Any = None  # the deferred_indexes context, open between the graph steps
+
+
 def _write(
     conn: Connection,
-    net: OsmNetwork,
+    graph: OsmGraph,
     *,
     path: Path,
     sha: str,
     dataset: str,
     progress: Progress | None,
 ) -> OsmImportResult:
-    # one OSM import at a time: two concurrent loads would allocate the same id ranges
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('twin.load.osm'))"))
-    prev = _previous(conn, dataset)
-    replaced = _delete_previous(conn, dataset, prev)
-    src = {"dataset": dataset, "file": path.name, "sha256": sha}
-    rows: dict[str, int] = {}
-    ranges: dict[str, list[int]] = {}
+    """Write the graph, then the edges, then the assets, each step queued on the DB
+    worker as soon as its data exists: the nodes go in while the edges are built, the
+    edges while the assets are."""
+    st = _State(dataset=dataset, src={"dataset": dataset, "file": path.name, "sha256": sha})
 
     def tick(phase: str, done: int, total: int | None) -> None:
         if progress is not None:
             progress(phase, done, total)
 
-    nodes, edges = net.nodes, net.edges
-    node_base = _allocate(conn, "road_node", len(nodes), prev)
-    ranges["road_node"] = [node_base, node_base + len(nodes)]
-    edge_base = _allocate(conn, "road_edge", len(edges), prev)
-    ranges["road_edge"] = [edge_base, edge_base + len(edges)]
-    bulk = _can_skip_fk_triggers(conn)
-    with deferred_indexes(conn, {"road_node": len(nodes), "road_edge": len(edges)}):
-        _bulk(conn, bulk, on=True)
-        copy_text(
-            conn,
-            "road_node",
-            ("id", "osm_id", "geom", "attrs"),
-            _node_blocks(nodes, node_base, dataset),
-        )
-        rows["road_node"] = len(nodes)
-        tick("road_node", rows["road_node"], len(nodes))
+    with _DbWorker() as db:
+        db.submit(_write_graph, conn, graph, st, tick)
+        edges = read_osm_edges(graph)
+        db.submit(_write_edges, conn, graph, edges, st, tick)
+        net = read_osm_assets(graph, edges)
+        done = db.submit(_write_assets, conn, net, st, tick, path, sha)
+        db.wait()
+    result: OsmImportResult = done.result()
+    return result
 
-        # road (upsert by code)
-        _bulk(conn, bulk, on=False)
-        road_ids = _upsert_roads(conn, net.roads, src)
-        rows["road"] = len(road_ids)
-        if bulk:
-            _check_edge_references(net, road_ids)
-        _bulk(conn, bulk, on=True)
 
-        # road_edge
-        copy_text(
-            conn,
-            "road_edge",
-            _EDGE_COLUMNS,
-            _edge_blocks(edges, net.edge_lines, src, road_ids, edge_base, node_base),
-        )
-        rows["road_edge"] = len(edges)
-        _bulk(conn, bulk, on=False)
-    tick("road_edge", rows["road_edge"], len(edges))
+def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
+    """Lock, replace the previous load, reserve ids, COPY road_node, upsert roads."""
+    from contextlib import ExitStack
 
+    # one OSM import at a time: two concurrent loads would allocate the same id ranges
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('twin.load.osm'))"))
+    st.prev = prev = _previous(conn, st.dataset)
+    st.replaced = _delete_previous(conn, st.dataset, prev)
+    nodes, n_edges = graph.nodes, graph.edge_count
+    st.node_base = _allocate(conn, "road_node", len(nodes), prev)
+    st.ranges["road_node"] = [st.node_base, st.node_base + len(nodes)]
+    st.edge_base = _allocate(conn, "road_edge", n_edges, prev)
+    st.ranges["road_edge"] = [st.edge_base, st.edge_base + n_edges]
+    st.bulk = _can_skip_fk_triggers(conn)
+    st.indexes = ExitStack()
+    st.indexes.enter_context(
+        deferred_indexes(conn, {"road_node": len(nodes), "road_edge": n_edges})
+    )
+    _bulk(conn, st.bulk, on=True)
+    copy_text(
+        conn,
+        "road_node",
+        ("id", "osm_id", "geom", "attrs"),
+        _node_blocks(nodes, st.node_base, st.dataset),
+    )
+    st.rows["road_node"] = len(nodes)
+    tick("road_node", st.rows["road_node"], len(nodes))
+    # road (upsert by code)
+    _bulk(conn, st.bulk, on=False)
+    st.road_ids = _upsert_roads(conn, graph.roads, st.src)
+    st.rows["road"] = len(st.road_ids)
+
+
+def _write_edges(
+    conn: Connection, graph: OsmGraph, edges: OsmEdges, st: _State, tick: Progress
+) -> None:
+    """COPY road_edge, then rebuild the indexes deferred in :func:`_write_graph`."""
+    if st.bulk:
+        _check_edge_references(len(graph.nodes), edges.edges, st.road_ids)
+    _bulk(conn, st.bulk, on=True)
+    copy_text(
+        conn,
+        "road_edge",
+        _EDGE_COLUMNS,
+        _edge_blocks(
+            edges.edges, edges.edge_lines, st.src, st.road_ids, st.edge_base, st.node_base
+        ),
+    )
+    st.rows["road_edge"] = len(edges.edges)
+    _bulk(conn, st.bulk, on=False)
+    st.indexes.close()  # rebuild the deferred indexes
+    tick("road_edge", st.rows["road_edge"], len(edges.edges))
+
+
+def _write_assets(
+    conn: Connection, net: OsmNetwork, st: _State, tick: Progress, path: Path, sha: str
+) -> OsmImportResult:
+    """Upsert assets, replace their OSM limits, link them to edges, finish the roads,
+    record the load."""
+    dataset, src, rows, replaced, road_ids = st.dataset, st.src, st.rows, st.replaced, st.road_ids
+    assert st.prev is not None
+    bulk, edge_base = st.bulk, st.edge_base
     # asset (upsert by external_id), structure_limit, asset_edge
     _bulk(conn, bulk, on=False)
     asset_ids = _upsert_assets(conn, net, src, road_ids)
@@ -455,10 +573,10 @@ def _write(
         issue.examples = kept[:5]
     body = {
         "dataset": dataset,
-        "id_ranges": ranges,
+        "id_ranges": st.ranges,
         "rows": rows,
         "replaced": replaced,
-        "previous_run": prev.run_id,
+        "previous_run": st.prev.run_id,
         **report.to_dict(),
     }
     run_id = conn.execute(
@@ -504,12 +622,12 @@ def _bulk(conn: Connection, enabled: bool, *, on: bool) -> None:
         conn.execute(text(f"SET LOCAL session_replication_role = {role}"))
 
 
-def _check_edge_references(net: OsmNetwork, road_ids: dict[int, int]) -> None:
+def _check_edge_references(n: int, edges: Table, road_ids: dict[int, int]) -> None:
     """The foreign keys the skipped triggers would check for road_edge, checked on the
-    frames: every edge's nodes are among the nodes just written, its road was upserted."""
-    n = len(net.nodes)
-    ends = np.concatenate([net.edges["source"], net.edges["target"]])
-    roads = net.edges["road"]
+    frames: every edge's ``n`` nodes are among the nodes just written, its road was
+    upserted."""
+    ends = np.concatenate([edges["source"], edges["target"]])
+    roads = edges["road"]
     known = np.fromiter(road_ids, dtype=np.int64, count=len(road_ids))
     if len(ends) and (ends.min() < 0 or ends.max() >= n):
         raise RuntimeError("OSM import: an edge refers to a node it did not write (a bug)")
@@ -527,25 +645,30 @@ def _check_asset_references(net: OsmNetwork, asset_ids: dict[int, int]) -> None:
         raise RuntimeError("OSM import: a link refers to an asset it did not write (a bug)")
 
 
-_EDGE_COLUMNS = (
-    "id",
+#: road_edge columns that follow from the way's tags alone (formatted once per distinct
+#: combination, see :func:`_edge_text`)
+_EDGE_SHARED_COLUMNS = (
     "road_id",
-    "source_node",
-    "target_node",
-    "osm_way_id",
     "highway",
     "name",
     "ref",
-    "length_m",
     "speed_kmh",
     "oneway",
-    *_LIMIT_COLS,
     "hgv",
     "hazmat",
     "tunnel_category",
     "is_bridge",
     "is_tunnel",
     "conditional",
+)
+_EDGE_COLUMNS = (
+    "id",
+    "source_node",
+    "target_node",
+    "osm_way_id",
+    *_EDGE_SHARED_COLUMNS,
+    "length_m",
+    *_LIMIT_COLS,
     "geom",
     "source",
 )
@@ -560,10 +683,6 @@ def _ints(values: np.ndarray) -> list[str]:
     return list(map(str, values.tolist()))
 
 
-def _bools(values: Any) -> list[str]:
-    return np.where(np.asarray(values, dtype=bool), "t", "f").tolist()
-
-
 def _nullable_ints(col: np.ndarray) -> list[str]:
     """A float column of whole numbers as COPY text, NaN as NULL."""
     vals = np.asarray(col, dtype=float)
@@ -573,21 +692,12 @@ def _nullable_ints(col: np.ndarray) -> list[str]:
     return out
 
 
-def _texts(
-    values: Iterable[Any], *, limit: int | None = None, empty_null: bool = False
-) -> list[str]:
-    """Text values escaped for COPY (None/NaN -- and ``""`` with ``empty_null`` -- as
-    NULL); each distinct value is escaped once."""
-    values = list(values)
-
-    def one(v: Any) -> str:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or (empty_null and not v):
-            return COPY_NULL
-        return copy_escape(str(v)[:limit])
-
-    # a road network repeats few distinct values: escape each once, map the rest in C
-    cache = {v: one(v) for v in dict.fromkeys(values)}
-    return list(map(cache.__getitem__, values))
+def _text1(v: Any, *, limit: int | None = None, empty_null: bool = False) -> str:
+    """One text value escaped for COPY (None/NaN -- and ``""`` with ``empty_null`` --
+    as NULL)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or (empty_null and not v):
+        return COPY_NULL
+    return copy_escape(str(v)[:limit])
 
 
 _POINT_HEADER = np.frombuffer(bytes.fromhex("0101000020e6100000"), np.uint8)  # LE, SRID 4326
@@ -651,39 +761,70 @@ def _edge_text(
     edge_base: int,
     node_base: int,
 ) -> str:
-    road = [road_ids.get(r) for r in edges["road"].tolist()]
+    """COPY text of ``edges``. The columns a way's tags decide (road, class, name,
+    speed, access, conditional limits...) repeat along a road, so they are formatted
+    once per group (the loader's ``group`` column) as one tab-joined piece."""
+    group = edges["group"]
+    groups, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    cols = [
+        edges[c][first].tolist()
+        for c in (
+            "road",
+            "highway",
+            "name",
+            "ref",
+            "speed_kmh",
+            "oneway",
+            "hgv",
+            "hazmat",
+            "tunnel_category",
+            "is_bridge",
+            "is_tunnel",
+            "conditional",
+        )
+    ]
+    pieces = np.array([_edge_piece(k, road_ids) for k in zip(*cols, strict=True)] or [""])
+    shared = pieces[inverse].tolist() if len(groups) else []
+    rev = edges["reversed"].tolist()
     ways = edges["osm_way_id"].tolist()
     source = [
         f'{prefix}{w}", "reversed": true}}' if r else f'{prefix}{w}"}}'
-        for w, r in zip(ways, edges["reversed"].tolist(), strict=True)
-    ]
-    cond = [
-        copy_escape(json.dumps(c, ensure_ascii=False)) if c else "{}"
-        for c in edges["conditional"].tolist()
+        for w, r in zip(ways, rev, strict=True)
     ]
     return _lines(
         [
             _ints(edges["id"] + edge_base),
-            [COPY_NULL if r is None else str(r) for r in road],
             _ints(edges["source"] + node_base),
             _ints(edges["target"] + node_base),
             list(map(str, ways)),
-            _texts(edges["highway"].tolist()),
-            _texts(edges["name"].tolist()),
-            _texts(edges["ref"].tolist(), limit=64, empty_null=True),
+            shared,
             list(map(repr, edges["length_m"].astype(float).tolist())),
-            list(map(repr, edges["speed_kmh"].astype(float).tolist())),
-            _bools(edges["oneway"]),
             *(_nullable_ints(edges[c]) for c in _LIMIT_COLS),
-            _texts(edges["hgv"].tolist()),
-            _texts(edges["hazmat"].tolist()),
-            _texts(edges["tunnel_category"].tolist()),
-            _bools(edges["is_bridge"]),
-            _bools(edges["is_tunnel"]),
-            cond,
             wkb,
             source,
         ]
+    )
+
+
+def _edge_piece(key: tuple[Any, ...], road_ids: dict[int, int]) -> str:
+    """The tab-joined text of :data:`_EDGE_SHARED_COLUMNS` for one group of edges."""
+    road, highway, name, ref, speed, oneway, hgv, hazmat, tcat, bridge, tunnel, cond = key
+    rid = road_ids.get(road)
+    return "\t".join(
+        (
+            COPY_NULL if rid is None else str(rid),
+            _text1(highway),
+            _text1(name),
+            _text1(ref, limit=64, empty_null=True),
+            repr(float(speed)),
+            "t" if oneway else "f",
+            _text1(hgv),
+            _text1(hazmat),
+            _text1(tcat),
+            "t" if bridge else "f",
+            "t" if tunnel else "f",
+            copy_escape(json.dumps(cond, ensure_ascii=False)) if cond else "{}",
+        )
     )
 
 
