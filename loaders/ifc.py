@@ -507,15 +507,16 @@ def iter_elements(f: ifcopenshell.file) -> Iterator[ElementRecord]:
         psets: dict[str, Any] = {}
         qtos: dict[str, Any] = {}
         element_type = rels.type_of.get(eid)
-        defs = list(element_type.HasPropertySets or ()) if element_type is not None else []
+        # 5 IfcTypeObject.HasPropertySets
+        defs = list(element_type[5] or ()) if element_type is not None else []
         defs.extend(rels.defs_of.get(eid, ()))
         for definition in defs:
             name, is_qto, body = _read_definition(definition, cache, ue)
             (qtos if is_qto else psets).setdefault(name, {}).update(body)
         yield ElementRecord(
-            global_id=el.GlobalId,
+            global_id=el[0],  # GlobalId
             ifc_class=el.is_a(),
-            name=el.Name,
+            name=el[2],  # Name
             container=rels.container(eid),
             psets=psets,
             quantities=qtos,
@@ -533,39 +534,35 @@ class _Relations:
         self.nest_of: dict[int, Any] = {}
         self.other_parent: dict[int, Any] = {}  # filled void, voided element, adhered element
         self._container: dict[int, str | None] = {}
+        # Attributes are read by position (the same in IFC2X3, IFC4 and IFC4X3; subtypes
+        # only append): a name lookup costs twice as much, on every relationship.
         for rel in f.by_type("IfcRelDefinesByProperties"):
-            d = rel.RelatingPropertyDefinition
+            d = rel[5]  # RelatingPropertyDefinition
             if d is None:
                 continue
             # IFC4: a defined type wrapping a list of property set definitions
             ds = list(d.wrappedValue) if d.is_a("IfcPropertySetDefinitionSet") else [d]
-            for obj in rel.RelatedObjects or ():
+            for obj in rel[4] or ():  # RelatedObjects
                 self.defs_of.setdefault(obj.id(), []).extend(ds)
         for rel in f.by_type("IfcRelDefinesByType"):
-            for obj in rel.RelatedObjects or ():
-                self.type_of.setdefault(obj.id(), rel.RelatingType)
-        self._index(
-            f,
-            "IfcRelContainedInSpatialStructure",
-            "RelatedElements",
-            "RelatingStructure",
-            self.contained_in,
-        )
-        self._index(f, "IfcRelAggregates", "RelatedObjects", "RelatingObject", self.aggregate_of)
-        self._index(f, "IfcRelNests", "RelatedObjects", "RelatingObject", self.nest_of)
-        for cls, related, relating in (
-            ("IfcRelFillsElement", "RelatedBuildingElement", "RelatingOpeningElement"),
-            ("IfcRelVoidsElement", "RelatedOpeningElement", "RelatingBuildingElement"),
-            ("IfcRelAdheresToElement", "RelatedSurfaceFeatures", "RelatingElement"),
-        ):
-            self._index(f, cls, related, relating, self.other_parent, keep_first=True)
+            relating_type = rel[5]  # RelatingType
+            for obj in rel[4] or ():  # RelatedObjects
+                self.type_of.setdefault(obj.id(), relating_type)
+        # (class, position of the part(s), position of the whole)
+        self._index(f, "IfcRelContainedInSpatialStructure", 4, 5, self.contained_in)
+        self._index(f, "IfcRelAggregates", 5, 4, self.aggregate_of)
+        self._index(f, "IfcRelNests", 5, 4, self.nest_of)
+        for cls in ("IfcRelFillsElement", "IfcRelVoidsElement", "IfcRelAdheresToElement"):
+            # RelatingOpeningElement / RelatingBuildingElement / RelatingElement at 4,
+            # the filling element / opening / surface features at 5
+            self._index(f, cls, 5, 4, self.other_parent, keep_first=True)
 
     @staticmethod
     def _index(
         f: ifcopenshell.file,
         cls: str,
-        related: str,
-        relating: str,
+        related: int,
+        relating: int,
         into: dict[int, Any],
         *,
         keep_first: bool = True,
@@ -575,8 +572,8 @@ class _Relations:
         except RuntimeError:  # the class is not in this schema (IfcRelAdheresToElement)
             return
         for rel in found:
-            whole = getattr(rel, relating)
-            parts = getattr(rel, related)
+            whole = rel[relating]
+            parts = rel[related]
             for part in parts if isinstance(parts, tuple | list) else (parts,):
                 if part is not None and (not keep_first or part.id() not in into):
                     into[part.id()] = whole
