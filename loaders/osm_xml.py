@@ -168,11 +168,12 @@ def _scan(data: bytes) -> XmlScan:
     del owner, kind, end
     tagsets: list[list[tuple[str, str]]] = []
     known: dict[bytes, int] = {}
+    texts: dict[bytes, str] = {}
     way_tagset = _tag_blocks(
-        data, lt, tag_at, _rank(way_at, tag_owner), len(way_at), tagsets, known
+        data, lt, tag_at, _rank(way_at, tag_owner), len(way_at), tagsets, known, texts
     )
     node_tagset = _tag_blocks(
-        data, lt, tag_at, _rank(node_at, tag_owner), len(node_at), tagsets, known
+        data, lt, tag_at, _rank(node_at, tag_owner), len(node_at), tagsets, known, texts
     )
     return XmlScan(
         node_ids=node_ids,
@@ -377,7 +378,9 @@ def _coords_of(
     """``lat``/``lon`` of every node in 1e-7 degrees (int32), exactly as libosmium."""
     if not len(node_at):
         return np.zeros(0, np.int32)
-    pos = np.fromiter(map(re.Match.end, re.finditer(re.escape(attr), data)), np.int64)
+    lo, hi = int(lt[node_at[0]]), int(end[node_at[-1]]) + 1  # the nodes' part of the file
+    found = re.compile(re.escape(attr)).finditer(data, lo, hi)
+    pos = np.fromiter(map(re.Match.end, found), np.int64)
     elem = np.searchsorted(lt, pos, side="right") - 1
     ok = (elem >= 0) & (pos < end[np.maximum(elem, 0)])
     pos, elem = pos[ok], elem[ok]
@@ -429,6 +432,7 @@ def _tag_blocks(
     n_parents: int,
     tagsets: list[list[tuple[str, str]]],
     known: dict[bytes, int],
+    texts: dict[bytes, str],
 ) -> np.ndarray:
     """Tag set index of each parent (-1: no tags). A parent's tags are the bytes from its
     first ``<tag`` to the end of its last, parsed once per distinct block."""
@@ -452,18 +456,28 @@ def _tag_blocks(
         for j, block in enumerate(blocks):
             if block not in known:
                 known[block] = len(tagsets)
-                tagsets.append(_parse_tags(block, counts[lo + j]))
+                tagsets.append(_parse_tags(block, counts[lo + j], texts))
         ids[lo : lo + len(blocks)] = np.fromiter(map(known.__getitem__, blocks), np.int64)
     out[par[first]] = ids
     return out
 
 
-def _parse_tags(block: bytes, n: int) -> list[tuple[str, str]]:
+def _parse_tags(block: bytes, n: int, texts: dict[bytes, str]) -> list[tuple[str, str]]:
+    """The ``n`` (key, value) pairs of a tag block; ``texts`` caches decoded strings
+    (a file repeats few keys and values)."""
     pairs = _TAG_RE.findall(block)
     if len(pairs) != n:
         raise _NotPlain("tag attributes")
     try:
-        out = [(_text(k), _text(v)) for k, v in pairs]
+        out = []
+        for k, v in pairs:
+            ks = texts.get(k)
+            if ks is None:
+                ks = texts[k] = _text(k)
+            vs = texts.get(v)
+            if vs is None:
+                vs = texts[v] = _text(v)
+            out.append((ks, vs))
     except UnicodeDecodeError:
         raise _NotPlain("not UTF-8") from None
     if len({k for k, _ in out}) != len(out):
