@@ -166,25 +166,34 @@ def import_ifc(
         # elements, property sets, limits and georeferencing are read meanwhile on a
         # helper thread, and the GLB's node names are filled in from them at the end.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ifc-elements") as pool:
-            reading = pool.submit(_read_model, f, scan)
-            # the connection is left to the helper until the geometry is done
-            session_ready = pool.submit(_prepare_session, conn)
+            reading: list[Future[_ModelRead]] = []
+            session_ready: list[Future[None]] = []
             warmed: list[bool] = []
 
+            def start_helper() -> Future[_ModelRead]:
+                # Started with the first shape, once the iterator's threads run: started
+                # before, its Python work would hold the GIL the iterator's setup needs.
+                # The connection is left to the helper until the geometry is done.
+                if not reading:
+                    reading.append(pool.submit(_read_model, f, scan))
+                    session_ready.append(pool.submit(_prepare_session, conn))
+                return reading[0]
+
             def between_shapes(_shape: Any) -> None:
-                if not warmed and reading.done():
+                read = start_helper()
+                if not warmed and read.done():
                     warmed.append(True)
-                    _prepare_placement(reading, anchor)
+                    _prepare_placement(read, anchor)
 
             geo = ifc_glb.triangulate_to_glb(
                 f,
                 tmp_glb,
                 threads=threads,
-                names=lambda: reading.result().names,
+                names=lambda: start_helper().result().names,
                 on_shape=between_shapes,
             )
-            model = reading.result()
-            session_ready.result()
+            model = start_helper().result()
+            session_ready[0].result()
     except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as exc:
         # IfcOpenShell raises these on content it cannot interpret: the file's fault
         tmp_glb.unlink(missing_ok=True)
