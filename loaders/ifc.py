@@ -627,9 +627,11 @@ def _single_values(properties: Any, ue: Any) -> dict[str, Any]:
     properties): positional access instead of attribute-name lookups, same result."""
     out: dict[str, Any] = {}
     for prop in properties or ():
-        if prop.is_a() == "IfcPropertySingleValue":
-            v = prop[2]  # 2 NominalValue
-            out[prop[0]] = _jsonable(v[0]) if v is not None else None  # 0 Name
+        # one C++ call (get_info's recursive path) instead of four attribute reads
+        info = prop.get_info(include_identifier=False, recursive=True)
+        if info["type"] == "IfcPropertySingleValue":
+            v = info["NominalValue"]
+            out[info["Name"]] = _jsonable(v["wrappedValue"]) if v is not None else None
         else:
             out.update({k: _jsonable(x) for k, x in ue.get_properties([prop]).items()})
     return out
