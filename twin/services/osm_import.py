@@ -181,17 +181,21 @@ def import_osm(
     _check_bbox(bbox)
     sha = _sha256(path)
     dataset = dataset or f"osm:{sha}"
-    try:
-        graph = read_osm_graph(
-            path, progress=(lambda p, n: progress(p, n, None)) if progress else None
-        )
-    except OsmReadError as exc:
-        raise InputError(
-            str(exc), hint="the file is truncated, corrupt or not OSM XML/PBF; re-export it"
-        ) from exc
-    _check_network(graph, path, region=region, bbox=bbox)
+
+    def read() -> OsmGraph:
+        try:
+            graph = read_osm_graph(
+                path, progress=(lambda p, n: progress(p, n, None)) if progress else None
+            )
+        except OsmReadError as exc:
+            raise InputError(
+                str(exc), hint="the file is truncated, corrupt or not OSM XML/PBF; re-export it"
+            ) from exc
+        _check_network(graph, path, region=region, bbox=bbox)
+        return graph
+
     with conn.begin_nested():
-        result = _write(conn, graph, path=path, sha=sha, dataset=dataset, progress=progress)
+        result = _write(conn, read, path=path, sha=sha, dataset=dataset, progress=progress)
         result.seconds = time.perf_counter() - t0
         conn.execute(
             text("UPDATE load_run SET seconds = :s WHERE id = :i"),
@@ -423,16 +427,16 @@ class _State:
 
 def _write(
     conn: Connection,
-    graph: OsmGraph,
+    read: Callable[[], OsmGraph],
     *,
     path: Path,
     sha: str,
     dataset: str,
     progress: Progress | None,
 ) -> OsmImportResult:
-    """Write the graph, then the edges, then the assets, each step queued on the DB
-    worker as soon as its data exists: the nodes go in while the edges are built, the
-    edges while the assets are."""
+    """Read and write in stages, each database step queued on the DB worker as soon as
+    its data exists: the previous load is removed while the file is read, the nodes go
+    in while the edges are built, the edges while the assets are."""
     st = _State(dataset=dataset, src={"dataset": dataset, "file": path.name, "sha256": sha})
 
     def tick(phase: str, done: int, total: int | None) -> None:
@@ -440,6 +444,8 @@ def _write(
             progress(phase, done, total)
 
     with _DbWorker() as db:
+        db.submit(_prepare, conn, st)
+        graph = read()
         db.submit(_write_graph, conn, graph, st, tick)
         edges = read_osm_edges(graph)
         db.submit(_write_edges, conn, graph, edges, st, tick)
@@ -450,20 +456,26 @@ def _write(
     return result
 
 
-def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
-    """Lock, replace the previous load, reserve ids, COPY road_node, upsert roads."""
-    from contextlib import ExitStack
-
+def _prepare(conn: Connection, st: _State) -> None:
+    """Lock, remove the previous load of the dataset (while the file is read)."""
     # one OSM import at a time: two concurrent loads would allocate the same id ranges
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('twin.load.osm'))"))
-    st.prev = prev = _previous(conn, st.dataset)
-    st.replaced = _delete_previous(conn, st.dataset, prev)
+    st.prev = _previous(conn, st.dataset)
+    st.replaced = _delete_previous(conn, st.dataset, st.prev)
+    st.bulk = _can_skip_fk_triggers(conn)
+
+
+def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
+    """Reserve ids, COPY road_node, upsert roads."""
+    from contextlib import ExitStack
+
+    prev = st.prev
+    assert prev is not None
     nodes, n_edges = graph.nodes, graph.edge_count
     st.node_base = _allocate(conn, "road_node", len(nodes), prev)
     st.ranges["road_node"] = [st.node_base, st.node_base + len(nodes)]
     st.edge_base = _allocate(conn, "road_edge", n_edges, prev)
     st.ranges["road_edge"] = [st.edge_base, st.edge_base + n_edges]
-    st.bulk = _can_skip_fk_triggers(conn)
     st.indexes = ExitStack()
     st.indexes.enter_context(
         deferred_indexes(conn, {"road_node": len(nodes), "road_edge": n_edges})
