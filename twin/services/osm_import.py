@@ -902,9 +902,17 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
             {"ids": sorted(set(road_ids.values())), "d": dataset},
         )
         # a stake centreline (twin load stakes) is kept; its new edges get their stakes
-        from twin.services import road_stakes  # lazy: shapely/pyproj only when needed
+        ids = sorted(set(road_ids.values()))
+        if conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM road WHERE id = ANY(:ids) AND geom IS NOT NULL "
+                "AND COALESCE(source->>'centreline', 'false') = 'true')"
+            ),
+            {"ids": ids},
+        ).scalar():
+            from twin.services import road_stakes  # lazy: only when a road has stakes
 
-        road_stakes.restake(conn, sorted(set(road_ids.values())))
+            road_stakes.restake(conn, ids)
     conn.execute(
         text(
             "DELETE FROM road r WHERE r.source->>'dataset' = :d "
