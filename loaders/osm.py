@@ -1066,20 +1066,18 @@ def read_osm(path: str | Path, *, progress: Progress | None = None) -> OsmNetwor
 
 @dataclass
 class OsmGraph:
-    """First stage of a read: the graph's nodes and roads, what a writer can start on
-    while the edges and assets are built (:func:`read_osm_edges`,
-    :func:`read_osm_assets`).
+    """First stage of a read: the graph's nodes, what a writer can start on while the
+    roads, edges and assets are built (:func:`read_osm_edges`, :func:`read_osm_assets`).
 
     Attributes
     ----------
-    nodes, roads, report:
+    nodes, report:
         As in :class:`OsmNetwork` (the report is completed by the later stages).
     edge_count:
         Number of edges the graph will have.
     """
 
     nodes: Table
-    roads: Table
     report: LoadReport
     edge_count: int
     parts: dict[str, Any]  # what the later stages need
@@ -1087,15 +1085,16 @@ class OsmGraph:
 
 @dataclass
 class OsmEdges:
-    """Second stage of a read: the edges (limits of restrictor nodes applied) and their
-    geometry."""
+    """Second stage of a read: the edges (limits of restrictor nodes applied), their
+    geometry and the roads they belong to."""
 
     edges: Table
     edge_lines: EdgeLines
+    roads: Table
 
 
 def read_osm_graph(path: str | Path, *, progress: Progress | None = None) -> OsmGraph:
-    """Read ``path`` and split its drivable ways into a graph: nodes, roads, report.
+    """Read ``path`` and split its drivable ways into a graph: nodes, report.
 
     Raises :class:`OsmReadError` as :func:`read_osm` does."""
     path = Path(path)
@@ -1107,34 +1106,22 @@ def read_osm_graph(path: str | Path, *, progress: Progress | None = None) -> Osm
     report.counts["ways_drivable"] = len(b.way_ids)
     restrictor_ids = np.array(sorted({r[0] for r in b.restrictors}), dtype=np.int64)
     refs, lon, lat, e0, e1, ew = _segments(b, report, restrictor_ids)
-    roads: dict[str, dict[str, Any]] = {}
-    w = _way_attributes(b, report, roads)
-    oneway = np.asarray(w.oneway, dtype=np.int8)[ew] if len(ew) else np.zeros(0, np.int8)
-    rev = oneway == -1
-    cum = _geodesic_cumulative(lon, lat)
-    length_m = cum[e1] - cum[e0]
-    degenerate = ~(length_m > 0)
+    # an edge without length (all its points at one place) is dropped; told from the
+    # coordinates, so the nodes are known before the lengths (read_osm_edges)
+    degenerate = ~_moves(lon, lat, e0, e1)
     for i in np.flatnonzero(degenerate)[:_EXAMPLES]:
         report.issue("rejected", "degenerate_edge").add(f"way/{b.way_ids[ew[i]]}", 0)
     if degenerate.any():
         report.issue("rejected", "degenerate_edge").count = int(degenerate.sum())
         keep = ~degenerate
-        e0, e1, ew, rev, oneway, length_m = (
-            e0[keep],
-            e1[keep],
-            ew[keep],
-            rev[keep],
-            oneway[keep],
-            length_m[keep],
-        )
+        e0, e1, ew = e0[keep], e1[keep], ew[keep]
     if progress is not None:
         progress("edges", len(e0))
-    src_ref = np.where(rev, refs[e1], refs[e0])
-    dst_ref = np.where(rev, refs[e0], refs[e1])
-    node_osm, node_inv = np.unique(np.concatenate([src_ref, dst_ref]), return_inverse=True)
+    # node coordinates do not depend on the travel direction: every position of a node
+    # has its location
+    node_osm, node_inv = np.unique(np.concatenate([refs[e0], refs[e1]]), return_inverse=True)
     first_pos = np.empty(len(node_osm), np.int64)
-    all_pos = np.concatenate([np.where(rev, e1, e0), np.where(rev, e0, e1)])
-    first_pos[node_inv] = all_pos
+    first_pos[node_inv] = np.concatenate([e0, e1])
     nodes = Table(
         {
             "id": np.arange(len(node_osm), dtype=np.int64),
@@ -1143,8 +1130,6 @@ def read_osm_graph(path: str | Path, *, progress: Progress | None = None) -> Osm
             "lat": lat[first_pos],
         }
     )
-    road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
-    road_frame = Table.from_rows(road_rows, ["id", "code", "name_zh", "name_en", "road_class"])
     if len(nodes):
         report.bbox = (
             float(nodes.lon.min()),
@@ -1153,19 +1138,44 @@ def read_osm_graph(path: str | Path, *, progress: Progress | None = None) -> Osm
             float(nodes.lat.max()),
         )
     _region(report, nodes)
-    parts = dict(b=b, w=w, lon=lon, lat=lat, e0=e0, e1=e1, ew=ew, rev=rev, oneway=oneway)
-    parts.update(length_m=length_m, node_inv=node_inv)
-    return OsmGraph(nodes, road_frame, report, len(e0), parts)
+    parts = dict(b=b, refs=refs, lon=lon, lat=lat, e0=e0, e1=e1, ew=ew, node_osm=node_osm)
+    return OsmGraph(nodes, report, len(e0), parts)
+
+
+def _moves(lon: np.ndarray, lat: np.ndarray, e0: np.ndarray, e1: np.ndarray) -> np.ndarray:
+    """Whether each edge ``e0 .. e1`` has two distinct points (positive geodesic length):
+    +-180 degrees of longitude and every longitude at a pole are one place."""
+    if not len(e0):
+        return np.zeros(0, bool)
+    x = np.where(np.abs(lat) == 90.0, 0.0, np.where(lon == -180.0, 180.0, lon))
+    step = np.zeros(len(lon), np.int64)
+    step[1:] = np.cumsum((x[1:] != x[:-1]) | (lat[1:] != lat[:-1]))
+    return step[e1] - step[e0] > 0
 
 
 def read_osm_edges(graph: OsmGraph) -> OsmEdges:
-    """Second stage: the edges of ``graph`` with their attributes and geometry."""
+    """Second stage: the roads, and the edges of ``graph`` with their attributes, lengths
+    and geometry."""
     p = graph.parts
-    b, w, ew, rev = p["b"], p["w"], p["ew"], p["rev"]
+    b, ew, refs, e0, e1 = p["b"], p["ew"], p["refs"], p["e0"], p["e1"]
+    report = graph.report
+    roads: dict[str, dict[str, Any]] = {}
+    w = _way_attributes(b, report, roads)
+    road_rows: list[dict[str, Any]] = sorted(roads.values(), key=lambda r: int(r["id"]))
+    road_frame = Table.from_rows(road_rows, ["id", "code", "name_zh", "name_en", "road_class"])
+    p["w"] = w
     ne = graph.edge_count
-    lines = _edge_lines(p["lon"], p["lat"], p["e0"], p["e1"], rev)
+    oneway = np.asarray(w.oneway, dtype=np.int8)[ew] if ne else np.zeros(0, np.int8)
+    rev = oneway == -1
+    cum = _geodesic_cumulative(p["lon"], p["lat"])
+    length_m = cum[e1] - cum[e0]
+    ends = np.searchsorted(
+        p["node_osm"],
+        np.concatenate([np.where(rev, refs[e1], refs[e0]), np.where(rev, refs[e0], refs[e1])]),
+    )
+    lines = _edge_lines(p["lon"], p["lat"], e0, e1, rev)
     way_ids = np.asarray(b.way_ids, dtype=np.int64)
-    node_inv = p["node_inv"]
+    node_inv = ends
     edges = Table(
         {
             "id": np.arange(ne, dtype=np.int64),
@@ -1176,9 +1186,9 @@ def read_osm_edges(graph: OsmGraph) -> OsmEdges:
             "name": np.asarray(w.name, dtype=object)[ew],
             "ref": np.asarray(w.ref, dtype=object)[ew],
             "road": np.asarray(w.road, dtype=np.int64)[ew] if ne else np.zeros(0, np.int64),
-            "length_m": p["length_m"],
+            "length_m": length_m,
             "speed_kmh": np.asarray(w.speed, dtype=float)[ew] if ne else np.zeros(0),
-            "oneway": p["oneway"] != 0,
+            "oneway": oneway != 0,
             "reversed": rev,
             # the edge's way's distinct tag set: every column above but ids, ends and
             # length follows from it (the writer formats those once per group)
@@ -1194,7 +1204,7 @@ def read_osm_edges(graph: OsmGraph) -> OsmEdges:
     _project_restrictors(b, edges, graph.nodes)
     for col in _LIMIT_COLUMNS.values():
         edges[col] = np.round(edges[col])  # whole cm/kg; NaN: no limit
-    return OsmEdges(edges, lines)
+    return OsmEdges(edges, lines, road_frame)
 
 
 def read_osm_assets(graph: OsmGraph, edges: OsmEdges) -> OsmNetwork:
@@ -1209,7 +1219,7 @@ def read_osm_assets(graph: OsmGraph, edges: OsmEdges) -> OsmNetwork:
     report.counts.update(
         nodes=len(nodes),
         edges=len(edges.edges),
-        roads=len(graph.roads),
+        roads=len(edges.roads),
         assets=len(assets),
         limits=len(limits),
         asset_edges=len(asset_edges),
@@ -1218,7 +1228,7 @@ def read_osm_assets(graph: OsmGraph, edges: OsmEdges) -> OsmNetwork:
         nodes,
         edges.edges,
         edges.edge_lines,
-        graph.roads,
+        edges.roads,
         assets,
         limits,
         asset_edges,

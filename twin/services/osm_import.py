@@ -466,7 +466,7 @@ def _prepare(conn: Connection, st: _State) -> None:
 
 
 def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
-    """Reserve ids, COPY road_node, upsert roads."""
+    """Reserve ids, defer the indexes, COPY road_node."""
     from contextlib import ExitStack
 
     prev = st.prev
@@ -488,11 +488,8 @@ def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) 
         _node_blocks(nodes, st.node_base, st.dataset),
     )
     st.rows["road_node"] = len(nodes)
-    tick("road_node", st.rows["road_node"], len(nodes))
-    # road (upsert by code)
     _bulk(conn, st.bulk, on=False)
-    st.road_ids = _upsert_roads(conn, graph.roads, st.src)
-    st.rows["road"] = len(st.road_ids)
+    tick("road_node", st.rows["road_node"], len(nodes))
 
 
 def _edge_source(st: _State) -> dict[str, Any]:
@@ -507,7 +504,10 @@ def _edge_source(st: _State) -> dict[str, Any]:
 def _write_edges(
     conn: Connection, graph: OsmGraph, edges: OsmEdges, st: _State, tick: Progress
 ) -> None:
-    """COPY road_edge, then rebuild the indexes deferred in :func:`_write_graph`."""
+    """Upsert roads, COPY road_edge, then rebuild the indexes deferred in
+    :func:`_write_graph`."""
+    st.road_ids = _upsert_roads(conn, edges.roads, st.src)  # by code
+    st.rows["road"] = len(st.road_ids)
     if st.bulk:
         _check_edge_references(len(graph.nodes), edges.edges, st.road_ids)
     _bulk(conn, st.bulk, on=True)
