@@ -12,9 +12,13 @@ kept in ``st.session_state`` so reruns do not reset the camera or lose the click
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -41,6 +45,21 @@ SCENE_LABEL = {
     "scenario": "scenario",
 }
 MAP_HEIGHT_PX = 620
+#: A session's first view of the network overview sends the map alone; the panels around
+#: it (sidebar, legend, inspector) come with a rerun this long after (a fragment timer in
+#: the browser, so it also waits while the browser is busy starting deck.gl). Rendering
+#: the ~20 widgets and their lazily loaded code competes with deck.gl's start-up on the
+#: browser's one main thread: with them in the first run the first frame came ~0.7 s later.
+PANELS_DELAY_S = 1.2
+#: Layers of the network overview whose rows reach the browser as a static file (served
+#: by Streamlit, ``server.enableStaticServing``) instead of inside the deck's JSON.
+#: Streamlit's frontend parses the deck JSON with JSON5, a JavaScript parser that took
+#: ~250 ms for the sample's 453 KB in headless Chromium (the browser's own JSON.parse,
+#: which deck.gl uses for a layer's ``data`` URL, takes ~5 ms); the roads and footprints
+#: are 390 KB of it. Markers, clearance columns and water/land use stay inline.
+FILE_LAYERS = ("roads", "structures")
+#: Where Streamlit serves ``static/`` next to app.py (``/app/static/...``).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -251,6 +270,8 @@ def render_network(settings: Settings, lang: Lang) -> None:
             only=st.query_params.get("only"),
         )
     _map_and_panel("network", scene, settings, lang)
+    if not _panels_ready():
+        return
     # Controls after the map: the sidebar keeps its layout, the map reaches the browser first.
     st.sidebar.radio(
         t("color_by", lang),
@@ -308,14 +329,38 @@ def _network_scene(
     if only:
         keep = set(only.split(","))
         scene.deck.layers = [layer for layer in scene.deck.layers if layer.id in keep]
+    for layer in scene.deck.layers:
+        if layer.id in FILE_LAYERS and isinstance(layer.data, list):
+            layer.data = _static_json_url(layer.data) or layer.data
     scene.deck.freeze()
     return scene
+
+
+def _static_json_url(rows: list[dict[str, Any]]) -> str | None:
+    """Write ``rows`` as ``static/twin/<content hash>.json`` and return its URL (the same
+    content gives the same file, so views and processes share it); None when the folder
+    is not writable (the rows then stay inline)."""
+    body = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
+    name = f"{hashlib.sha1(body).hexdigest()[:20]}.json"
+    path = STATIC_DIR / "twin" / name
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
+    except OSError:
+        return None
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{'/' + base if base else ''}/app/static/twin/{name}"
 
 
 def _map_and_panel(scene_key: str, scene: Scene, settings: Settings, lang: Lang) -> None:
     left, right = st.columns([3, 1.25], gap="medium")
     with left:
         selected = _show_deck(scene_key, scene)
+        if not _panels_ready():
+            return  # the same layout, the panels come with the next run
         st.caption(t("click_hint", lang) + " · " + t("offline_note", lang))
     with right:
         _legend(scene)
@@ -1238,6 +1283,23 @@ def render_scenario(settings: Settings, lang: Lang) -> None:
         st.table(pd.DataFrame(after.tables["villages"]))
 
 
+# --------------------------------------------------------------------------- map first
+def _panels_ready() -> bool:
+    """False on the first run of a session that opens the network overview: that run sends
+    the map alone (see :data:`PANELS_DELAY_S`)."""
+    return bool(st.session_state.get("panels_ready", True))
+
+
+@st.fragment(run_every=PANELS_DELAY_S)
+def _panels_later() -> None:
+    """Called by the map-only first run (it only arms itself then); its first tick in the
+    browser reruns the whole page, now with the panels. Any full run ends the timer (the
+    fragment is not called again), so a click before the tick shows the panels as well."""
+    if st.session_state.get("panels_armed"):
+        st.rerun(scope="app")
+    st.session_state["panels_armed"] = True
+
+
 # --------------------------------------------------------------------------- main
 RENDERERS: dict[str, Any] = {
     "network": render_network,
@@ -1258,6 +1320,8 @@ def main() -> None:
         st.session_state["lang"] = "en" if qp.get("lang") == "en" else "zh"
     if "scene" not in st.session_state:
         st.session_state["scene"] = qp.get("scene") if qp.get("scene") in SCENES else "network"
+        # A session opening on the overview: the first run sends the map alone.
+        st.session_state["panels_ready"] = st.session_state["scene"] != "network"
     lang = _lang()
     scene = st.session_state["scene"]
     head = st.sidebar.container()  # filled after the scene, so the map is sent first
@@ -1273,6 +1337,10 @@ def main() -> None:
             st.error(t("db_down", lang))
         else:
             raise
+    if not _panels_ready():
+        st.session_state["panels_ready"] = True  # every later run draws them
+        _panels_later()
+        return
     with head:
         st.radio(
             "语言 / Language",

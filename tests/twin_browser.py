@@ -39,16 +39,21 @@ CHROME_FLAGS = [
 ]
 DECK_CANVAS_CSS = '[data-testid="stDeckGlJsonChart"] canvas'
 
-#: Recorded in every page before its scripts run: time of the first WebGL draw call, and
-#: the number of animation frames that drew something (frame rate while panning).
+#: Recorded in every page before its scripts run: time of the first WebGL draw call, the
+#: number of animation frames that drew something (frame rate while panning) and the start
+#: of the first 50 of them.
 DRAW_PROBE_JS = """
 (() => {
   window.__firstDraw = null; window.__drawFrames = 0; window.__rafTs = 0; window.__lastDrawTs = -1;
+  window.__drawTimes = [];
   const rAF = window.requestAnimationFrame.bind(window);
   window.requestAnimationFrame = (cb) => rAF((ts) => { window.__rafTs = ts; return cb(ts); });
   const mark = () => {
     if (window.__firstDraw === null) window.__firstDraw = performance.now();
-    if (window.__lastDrawTs !== window.__rafTs) { window.__lastDrawTs = window.__rafTs; window.__drawFrames += 1; }
+    if (window.__lastDrawTs !== window.__rafTs) {
+      window.__lastDrawTs = window.__rafTs; window.__drawFrames += 1;
+      if (window.__drawTimes.length < 50) window.__drawTimes.push(performance.now());
+    }
   };
   for (const C of [window.WebGL2RenderingContext, window.WebGLRenderingContext]) {
     if (!C) continue;
