@@ -466,7 +466,8 @@ def _prepare(conn: Connection, st: _State) -> None:
 
 
 def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
-    """Reserve ids, defer the indexes, COPY road_node."""
+    """Reserve ids, COPY road_node (its indexes deferred and rebuilt), defer road_edge's
+    indexes."""
     from contextlib import ExitStack
 
     prev = st.prev
@@ -476,19 +477,20 @@ def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) 
     st.ranges["road_node"] = [st.node_base, st.node_base + len(nodes)]
     st.edge_base = _allocate(conn, "road_edge", n_edges, prev)
     st.ranges["road_edge"] = [st.edge_base, st.edge_base + n_edges]
-    st.indexes = ExitStack()
-    st.indexes.enter_context(
-        deferred_indexes(conn, {"road_node": len(nodes), "road_edge": n_edges})
-    )
-    _bulk(conn, st.bulk, on=True)
-    copy_text(
-        conn,
-        "road_node",
-        ("id", "osm_id", "geom", "attrs"),
-        _node_blocks(nodes, st.node_base, st.dataset),
-    )
+    # road_node's indexes are rebuilt right after its COPY (while the edges are still
+    # being built); road_edge's are deferred until after the edges' COPY
+    with deferred_indexes(conn, {"road_node": len(nodes)}):
+        _bulk(conn, st.bulk, on=True)
+        copy_text(
+            conn,
+            "road_node",
+            ("id", "osm_id", "geom", "attrs"),
+            _node_blocks(nodes, st.node_base, st.dataset),
+        )
+        _bulk(conn, st.bulk, on=False)
     st.rows["road_node"] = len(nodes)
-    _bulk(conn, st.bulk, on=False)
+    st.indexes = ExitStack()
+    st.indexes.enter_context(deferred_indexes(conn, {"road_edge": n_edges}))
     tick("road_node", st.rows["road_node"], len(nodes))
 
 
