@@ -12,7 +12,7 @@ a road nor a restrictor before Python sees it, and the Python side keeps only fl
 per-edge attributes are then vectorised numpy over those buffers, so memory stays close
 to the size of the road subset, not of the file.
 
-Plain OSM XML (what osmium, Overpass and our own writer produce; up to 1 GB) is read
+Plain OSM XML (what osmium, Overpass and our own writer produce; up to 256 MB) is read
 by the vectorised scanner of :mod:`loaders.osm_xml` instead, about 5x faster than
 pyosmium's one-Python-object-per-way loop; it gives the same buffers, and anything it
 does not read (PBF, JOSM files, history files ...) goes through pyosmium.

@@ -35,9 +35,9 @@ import numpy as np
 
 __all__ = ["MAX_BYTES", "XmlScan", "scan_xml", "scan_xml_file"]
 
-#: largest (uncompressed) file the scanner takes in memory; bigger files stream
-#: through pyosmium.
-MAX_BYTES = 1 << 30
+#: largest (uncompressed) file the scanner takes in memory (its peak is about 3x the
+#: file); bigger files stream through pyosmium, slower but in bounded memory.
+MAX_BYTES = 256 << 20
 
 # element kinds
 _OTHER, _NODE, _WAY, _REL, _ND, _TAG, _MEMBER, _END_NODE, _END_WAY, _END_REL, _SKIP = range(11)
@@ -100,6 +100,8 @@ def scan_xml_file(path: str | Path) -> XmlScan | None:
         if name.endswith(".pbf"):
             return None
         if name.endswith((".gz", ".bz2")):
+            if path.stat().st_size > MAX_BYTES // 4:  # surely too big once decompressed
+                return None
             opener = gzip.open if name.endswith(".gz") else bz2.open
             with opener(path, "rb") as f:
                 data = f.read(MAX_BYTES + 1)
@@ -211,7 +213,7 @@ def _rank(parents: np.ndarray, owner: np.ndarray) -> np.ndarray:
 
 
 def _markup_starts(a: np.ndarray, *, chunk: int = 1 << 22) -> np.ndarray:
-    """Positions of every '<' (int32: files are at most :data:`MAX_BYTES`), found a
+    """Positions of every '<' (int32: files are at most :data:`MAX_BYTES` < 2 GiB), found a
     chunk at a time so the comparison's temporary stays small."""
     parts = [
         np.flatnonzero(a[lo : lo + chunk] == 0x3C).astype(np.int32) + np.int32(lo)
