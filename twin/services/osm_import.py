@@ -450,7 +450,9 @@ def _write(
         edges = read_osm_edges(graph)
         db.submit(_write_edges, conn, graph, edges, st, tick)
         net = read_osm_assets(graph, edges)
-        done = db.submit(_write_assets, conn, net, st, tick, path, sha)
+        # the assets' and limits' rows are built here, while the worker writes the edges
+        prep = _Prepared(_asset_rows(net, st.src), _limit_rows(net.limits, st.src))
+        done = db.submit(_write_assets, conn, net, prep, st, tick, path, sha)
         db.wait()
     result: OsmImportResult = done.result()
     return result
@@ -527,8 +529,23 @@ def _write_edges(
     tick("road_edge", st.rows["road_edge"], len(edges.edges))
 
 
+@dataclass
+class _Prepared:
+    """Rows of the asset staging table and of structure_limit, built on the calling
+    thread (local ids; mapped to database ids when written)."""
+
+    assets: list[tuple[Any, ...]]
+    limits: list[tuple[Any, ...]]
+
+
 def _write_assets(
-    conn: Connection, net: OsmNetwork, st: _State, tick: Progress, path: Path, sha: str
+    conn: Connection,
+    net: OsmNetwork,
+    prep: _Prepared,
+    st: _State,
+    tick: Progress,
+    path: Path,
+    sha: str,
 ) -> OsmImportResult:
     """Upsert assets, replace their OSM limits, link them to edges, finish the roads,
     record the load."""
@@ -537,7 +554,7 @@ def _write_assets(
     bulk, edge_base = st.bulk, st.edge_base
     # asset (upsert by external_id), structure_limit, asset_edge
     _bulk(conn, bulk, on=False)
-    asset_ids = _upsert_assets(conn, net, src, road_ids)
+    asset_ids = _upsert_assets(conn, net, src, road_ids, prep.assets)
     rows["asset"] = len(asset_ids)
     # OSM limits of every asset now in this dataset (re-loaded, taken over or stale) go;
     # limits from inspections, signs or engineers stay
@@ -568,7 +585,7 @@ def _write_assets(
             "note",
             "source",
         ),
-        _limit_rows(net.limits, asset_ids, src),
+        ((asset_ids[r[0]], *r[1:]) for r in prep.limits),
     )
     rows["asset_edge"] = copy_rows(
         conn,
@@ -928,10 +945,42 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
     )
 
 
+def _asset_rows(net: OsmNetwork, src: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows for the asset staging table, with the *local* road index in the road_id slot
+    (mapped when written: the road ids exist only once the roads are upserted)."""
+    assets = net.assets
+    code_of = dict(zip(net.roads.id.tolist(), net.roads.code.tolist(), strict=True))
+    wkb = _ewkb(assets.geom.tolist())
+    return [
+        (
+            local,
+            ext,
+            kind,
+            _none(zh),
+            _none(en),
+            road,
+            code_of.get(road),
+            wkb[i],
+            json.dumps(attrs, ensure_ascii=False),
+            json.dumps({**src, "osm": str(ext).removeprefix("osm:")}, ensure_ascii=False),
+        )
+        for i, (local, ext, kind, zh, en, road, attrs) in enumerate(
+            _columns(
+                assets, "id", "external_id", "kind", "name_zh", "name_en", "road", "attributes"
+            )
+        )
+    ]
+
+
 def _upsert_assets(
-    conn: Connection, net: OsmNetwork, src: dict[str, Any], road_ids: dict[int, int]
+    conn: Connection,
+    net: OsmNetwork,
+    src: dict[str, Any],
+    road_ids: dict[int, int],
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> dict[int, int]:
-    """Stage assets with COPY, then upsert by external_id; returns local -> asset.id."""
+    """Stage assets with COPY, then upsert by external_id; returns local -> asset.id.
+    ``rows``: :func:`_asset_rows`, when already built."""
     assets = net.assets
     if not len(assets):
         return {}
@@ -942,8 +991,7 @@ def _upsert_assets(
             "attributes jsonb, source jsonb) ON COMMIT DROP"
         )
     )
-    code_of = dict(zip(net.roads.id.tolist(), net.roads.code.tolist(), strict=True))
-    wkb = _ewkb(assets.geom.tolist())
+    rows = _asset_rows(net, src) if rows is None else rows
     copy_rows(
         conn,
         "_osm_asset",
@@ -959,25 +1007,7 @@ def _upsert_assets(
             "attributes",
             "source",
         ),
-        (
-            (
-                local,
-                ext,
-                kind,
-                _none(zh),
-                _none(en),
-                road_ids.get(road),
-                code_of.get(road),
-                wkb[i],
-                json.dumps(attrs, ensure_ascii=False),
-                json.dumps({**src, "osm": str(ext).removeprefix("osm:")}, ensure_ascii=False),
-            )
-            for i, (local, ext, kind, zh, en, road, attrs) in enumerate(
-                _columns(
-                    assets, "id", "external_id", "kind", "name_zh", "name_en", "road", "attributes"
-                )
-            )
-        ),
+        ((*r[:5], road_ids.get(r[5]), *r[6:]) for r in rows),
     )
     got = conn.execute(
         text(
@@ -1029,23 +1059,26 @@ def _delete_stale_assets(
     return deleted, list(kept)
 
 
-def _limit_rows(
-    limits: Table, asset_ids: dict[int, int], src: dict[str, Any]
-) -> Iterator[tuple[Any, ...]]:
+def _limit_rows(limits: Table, src: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """structure_limit rows with the asset's *local* id first (mapped when written)."""
     cols = ("asset", "kind", "value", "value_text", "unlimited", "status", "direction")
+    out = []
     for (asset, kind, value, vtext, unlimited, status, direction), (cond, note, key, raw) in zip(
         _columns(limits, *cols), _columns(limits, "conditional", "note", "key", "raw"), strict=True
     ):
-        yield (
-            asset_ids[asset],
-            kind,
-            _int_or_none(value),
-            _none(vtext),
-            bool(unlimited),
-            "osm",
-            status,
-            direction,
-            _none(cond),
-            _none(note),
-            json.dumps({**src, "key": key, "raw": _none(raw)}, ensure_ascii=False),
+        out.append(
+            (
+                asset,
+                kind,
+                _int_or_none(value),
+                _none(vtext),
+                bool(unlimited),
+                "osm",
+                status,
+                direction,
+                _none(cond),
+                _none(note),
+                json.dumps({**src, "key": key, "raw": _none(raw)}, ensure_ascii=False),
+            )
         )
+    return out
