@@ -12,13 +12,9 @@ kept in ``st.session_state`` so reruns do not reset the camera or lose the click
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -51,15 +47,6 @@ MAP_HEIGHT_PX = 620
 #: the ~20 widgets and their lazily loaded code competes with deck.gl's start-up on the
 #: browser's one main thread: with them in the first run the first frame came ~0.7 s later.
 PANELS_DELAY_S = 1.2
-#: Layers of the network overview whose rows reach the browser as a static file (served
-#: by Streamlit, ``server.enableStaticServing``) instead of inside the deck's JSON.
-#: Streamlit's frontend parses the deck JSON with JSON5, a JavaScript parser that took
-#: ~250 ms for the sample's 453 KB in headless Chromium (the browser's own JSON.parse,
-#: which deck.gl uses for a layer's ``data`` URL, takes ~5 ms); the roads and footprints
-#: are 390 KB of it. Markers, clearance columns and water/land use stay inline.
-FILE_LAYERS = ("roads", "structures")
-#: Where Streamlit serves ``static/`` next to app.py (``/app/static/...``).
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -329,30 +316,8 @@ def _network_scene(
     if only:
         keep = set(only.split(","))
         scene.deck.layers = [layer for layer in scene.deck.layers if layer.id in keep]
-    for layer in scene.deck.layers:
-        if layer.id in FILE_LAYERS and isinstance(layer.data, list):
-            layer.data = _static_json_url(layer.data) or layer.data
     scene.deck.freeze()
     return scene
-
-
-def _static_json_url(rows: list[dict[str, Any]]) -> str | None:
-    """Write ``rows`` as ``static/twin/<content hash>.json`` and return its URL (the same
-    content gives the same file, so views and processes share it); None when the folder
-    is not writable (the rows then stay inline)."""
-    body = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
-    name = f"{hashlib.sha1(body).hexdigest()[:20]}.json"
-    path = STATIC_DIR / "twin" / name
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(body)
-            os.replace(tmp, path)  # atomic: a reader never sees half a file
-    except OSError:
-        return None
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"{'/' + base if base else ''}/app/static/twin/{name}"
 
 
 def _map_and_panel(scene_key: str, scene: Scene, settings: Settings, lang: Lang) -> None:
