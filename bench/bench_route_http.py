@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -172,6 +173,7 @@ def main() -> None:
             if "resource_tracker" not in " ".join(w.cmdline())
         ]
         cpu0_each = [sum(w.cpu_times()[:2]) for w in workers]
+        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it is reaped
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "route.lua"
             _lua(bodies, script, url_path=url_path)
@@ -192,6 +194,8 @@ def main() -> None:
             ).stdout
         print(out)
         cpu_each = [sum(w.cpu_times()[:2]) - c0 for w, c0 in zip(workers, cpu0_each, strict=True)]
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk_cpu_s = (kids1.ru_utime - kids0.ru_utime) + (kids1.ru_stime - kids0.ru_stime)
         cpu_s = sum(cpu_each)
         rss = [round(w.memory_info().rss / 2**20) for w in workers if w.is_running()]
         load = os.getloadavg()[0]
@@ -224,13 +228,15 @@ def main() -> None:
         "worker_cpu_share": round(cpu_s / args.seconds, 2),
         # per worker: a lopsided split means the kernel gave one worker most connections
         "worker_cpu_share_each": [round(c / args.seconds, 2) for c in cpu_each],
+        # the load tool shares the two cores with the workers
+        "wrk_cpu_share": round(wrk_cpu_s / args.seconds, 2),
         "load_avg_1m": round(load, 2),
         "machine": cpu_info(),
     }
     print(
         f"{fig['checks_per_s']:.0f} route checks/s ({rps:.0f} requests/s), p99 {fig['p99_ms']} ms, worker RSS {rss} MB, "
         f"{fig['worker_cpu_ms_per_request']} ms worker CPU per request, workers busy "
-        f"{fig['worker_cpu_share']} cores, load average {load:.1f}"
+        f"{fig['worker_cpu_share']} cores, wrk {fig['wrk_cpu_share']} cores, load average {load:.1f}"
     )
     emit("route_http", fig)
 
