@@ -199,6 +199,47 @@ def test_served_app_warms_its_graph_before_taking_requests(
         assert r.json()["route"]["length_m"] > 0
 
 
+def test_network_revision_moves_on_routing_changes_only(
+    connection: Connection, network, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Statement triggers bump the revision on edges, limits, links and routing-relevant
+    asset columns, not on an asset's name; a serving store's periodic re-check trusts an
+    unchanged revision and recomputes the fingerprint only when it moved."""
+    _, res = network
+    rev = lambda: routing.network_revision(connection)  # noqa: E731
+    r0 = rev()
+    assert r0 is not None
+    asset_id, limit_id, edge_id = _limited_struct(connection, res)
+    connection.execute(text("UPDATE asset SET name_en = 'renamed' WHERE id = :a"), {"a": asset_id})
+    assert rev() == r0, "a name change does not concern routing"
+    for sql in (
+        "UPDATE road_edge SET speed_kmh = speed_kmh + 1 WHERE id = :e",
+        "UPDATE structure_limit SET value = value - 1 WHERE id = :l",
+        "UPDATE asset SET lifecycle_state = 'closed' WHERE id = :a",
+    ):
+        before = rev()
+        connection.execute(text(sql), {"e": edge_id, "l": limit_id, "a": asset_id})
+        assert rev() != before, sql
+
+    store = routing.GraphStore(snapshot=Path("/nonexistent/network.npz"))
+    g = store._refresh(connection)  # the first load computes the fingerprint
+    calls: list[int] = []
+    real = routing.network_version
+
+    def counting(conn: Connection) -> str:
+        calls.append(1)
+        return real(conn)
+
+    monkeypatch.setattr(routing, "network_version", counting)
+    assert store._refresh(connection, cheap=True) is g
+    assert calls == [], "unchanged revision: no fingerprint"
+    connection.execute(text("UPDATE road_edge SET oneway = oneway WHERE id = :e"), {"e": edge_id})
+    assert store._refresh(connection, cheap=True) is g  # same fingerprint: same graph
+    assert calls == [1], "moved revision: fingerprint recomputed"
+    store._refresh(connection)
+    assert calls == [1, 1], "explicit re-checks always recompute"
+
+
 def test_no_snapshot_and_no_database_is_unavailable(tmp_path: Path) -> None:
     from twin.errors import Unavailable
 

@@ -473,6 +473,21 @@ class LandArea(Base):
     source: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
+class NetworkRevision(Base):
+    """One row (``id`` 1): a counter that statement triggers bump on every change routing
+    may depend on (``road_node``, ``road_edge``, ``structure_limit``, ``asset_edge``, and
+    ``asset`` rows inserted, deleted or changed in id, kind, external id or lifecycle
+    state), and a token drawn when the table was made. A serving process reads it every
+    few seconds (one row) and recomputes the network's fingerprint only when it moved;
+    hashing every edge each time cost 0.15 s of database CPU per worker on 100k edges."""
+
+    __tablename__ = "network_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    counter: Mapped[int] = mapped_column(BigInteger)
+
+
 class V2xUnit(Base):
     """A roadside unit (RSU) of the vehicle-road cooperation corridor."""
 

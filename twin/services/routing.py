@@ -123,6 +123,18 @@ def network_version(conn: Connection) -> str:
     return hashlib.sha1("|".join(str(x) for x in row).encode()).hexdigest()[:16]
 
 
+def network_revision(conn: Connection) -> str | None:
+    """``token:counter`` of the ``network_revision`` row, which statement triggers bump on
+    every change routing may depend on (one row: a cheap "did anything change?" before
+    the full :func:`network_version`); None on a database without the table."""
+    if not conn.execute(text("SELECT to_regclass('network_revision') IS NOT NULL")).scalar():
+        return None
+    value = conn.execute(
+        text("SELECT token || ':' || counter FROM network_revision WHERE id = 1")
+    ).scalar()
+    return None if value is None else str(value)
+
+
 def compile_graph(
     conn: Connection,
     *,
@@ -283,6 +295,8 @@ class GraphStore:
     snapshot: Path
     check_interval_s: float = CHECK_INTERVAL_S
     graph: CompiledGraph | None = None
+    #: :func:`network_revision` when the graph was last checked against the database
+    revision: str | None = None
     checked_at: float = 0.0
     stale: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -313,14 +327,14 @@ class GraphStore:
 
     def _background(self, connect: Any) -> None:
         try:
-            self._get_locked(None, connect, force=True)
+            self._get_locked(None, connect, force=True, cheap=True)
         except Exception as exc:  # never kill the thread loudly; keep serving the graph
             log.warning("background route graph refresh failed: %s", exc)
         finally:
             self.lock.release()
 
     def _get_locked(
-        self, conn: Connection | None, connect: Any, *, force: bool = False
+        self, conn: Connection | None, connect: Any, *, force: bool = False, cheap: bool = False
     ) -> CompiledGraph:
         g = self.graph
         fresh = time.monotonic() - self.checked_at < self.check_interval_s
@@ -331,12 +345,21 @@ class GraphStore:
                 if connect is None:
                     raise Unavailable("no database connection to compile the route graph")
                 with connect() as c:
-                    return self._refresh(c)
-            return self._refresh(conn)
+                    return self._refresh(c, cheap=cheap)
+            return self._refresh(conn, cheap=cheap)
         except (OperationalError, Unavailable) as exc:
             return self._fallback(exc)
 
-    def _refresh(self, conn: Connection) -> CompiledGraph:
+    def _refresh(self, conn: Connection, *, cheap: bool = False) -> CompiledGraph:
+        """Check the graph against the database (compile when it changed). ``cheap`` (the
+        serving process's periodic re-check) trusts an unchanged :func:`network_revision`
+        instead of recomputing the fingerprint; explicit re-checks (:func:`invalidate`, a
+        caller's own connection) always recompute it."""
+        revision = network_revision(conn)
+        if cheap and self.graph is not None and revision is not None and revision == self.revision:
+            self.stale = False
+            self.checked_at = time.monotonic()
+            return self.graph
         version = network_version(conn)
         g = self.graph
         if g is None and self.snapshot.exists():
@@ -352,6 +375,7 @@ class GraphStore:
         if g is not self.graph:
             _ready(g)
         self.graph = g
+        self.revision = revision
         self.stale = False
         self.checked_at = time.monotonic()
         return g
@@ -609,6 +633,7 @@ __all__ = [
     "limits_near",
     "limits_on_road",
     "map_error",
+    "network_revision",
     "network_version",
     "pgrouting_edges_sql",
     "structure_by_id",
