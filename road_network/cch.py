@@ -60,8 +60,10 @@ CUSTOMIZE_AFTER = 2
 #: ski-rental rule: ~0.3 s on 100k edges is paid after ~10 ALT checks, ~20 s on 1M edges
 #: after ~2 s of ALT searches, so one-off masks do not stall a worker).
 CUSTOMIZE_SHARE = 0.1
-#: Customized metrics kept per graph, at most; fewer on big graphs (see _lru_size).
-LRU_SIZE = 8
+#: Customized metrics kept per graph, at most; fewer on big graphs (see _lru_size). A
+#: serving worker warms 1 + 2 per vehicle preset (the comparison metric; each preset's
+#: metric and reachability) and keeps room for the masks its clients use most.
+LRU_SIZE = 12
 #: Memory budget for the customized metrics of one graph (about 80 bytes per arc each).
 LRU_BUDGET_MB = 600.0
 _METRIC_BYTES_PER_ARC = 80

@@ -184,8 +184,9 @@ def test_served_app_warms_its_graph_before_taking_requests(
         assert g is not None, "the graph was not loaded at start-up"
         warm = set(cch._lru(g))
         for name, profile in PRESETS.items():
-            key = ("time", cch.fingerprint(g, routing.passable_mask(g, profile)))
-            assert key in warm, f"preset {name} not customized at start-up"
+            fp = cch.fingerprint(g, routing.passable_mask(g, profile))
+            assert ("time", fp) in warm, f"preset {name} not customized at start-up"
+            assert (cch.REACH, fp) in warm, f"preset {name}: no reachability at start-up"
         o, d = _pair(net, 3, net.n_nodes - 9)
         r = c.post(
             "/route/check",

@@ -413,8 +413,10 @@ def warm(settings: Settings, *, connect: Any, budget_s: float = 15.0) -> Compile
     """Make a serving process ready before it takes requests.
 
     Loads the graph from the snapshot (re-checked against the database, or served from
-    the snapshot while the database is down), customizes the CCH metric of every vehicle
-    preset (default options) until ``budget_s`` seconds are spent, and runs one route
+    the snapshot while the database is down), customizes the CCH metric and reachability
+    of every vehicle preset (default options) until ``budget_s`` seconds are spent (else
+    a worker customizes them mid-traffic once its clients' checks or no-route answers
+    have cost enough ALT searches, a 0.25 s stall on 100k edges), and runs one route
     check per preset so that the snap index and the compiled kernels exist. Without this a
     fresh worker's first requests pay seconds of loading while their connections queue.
 
@@ -436,7 +438,9 @@ def warm(settings: Settings, *, connect: Any, budget_s: float = 15.0) -> Compile
             log.info("route graph warm-up stopped at preset %s (budget %.0f s)", name, budget_s)
             break
         if cch.available(g):
-            cch.customize(g, passable_mask(g, profile), "time")
+            mask = passable_mask(g, profile)
+            cch.customize(g, mask, "time")
+            cch.customize(g, mask, cch.REACH)  # no-route answers: a reachability query
         with contextlib.suppress(RouteError):  # an answer either way; only warming matters
             _check_route(g, profile, (float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
     gc.collect()
