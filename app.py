@@ -46,7 +46,7 @@ MAP_HEIGHT_PX = 620
 #: the browser, so it also waits while the browser is busy starting deck.gl). Rendering
 #: the ~20 widgets and their lazily loaded code competes with deck.gl's start-up on the
 #: browser's one main thread: with them in the first run the first frame came ~0.7 s later.
-PANELS_DELAY_S = 1.2
+PANELS_DELAY_S = 0.5
 
 
 # --------------------------------------------------------------------------- plumbing
