@@ -74,4 +74,6 @@ def _jsonable(obj: object) -> object:
         return [_jsonable(v) for v in obj]
     if isinstance(obj, str | int | float | bool) or obj is None:
         return obj
+    if isinstance(obj, bytes):  # a body that is not JSON: show its text, not b'...'
+        return obj.decode("utf-8", errors="replace")
     return str(obj)
