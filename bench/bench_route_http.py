@@ -157,16 +157,16 @@ def main() -> None:
         with httpx.Client(timeout=120) as c:
             for b in bodies * 3 if not args.batch else bodies[: max(2, 600 // args.batch)]:
                 c.post(f"{url}{url_path}", content=b, headers={"Content-Type": "application/json"})
-            # the loop above rides one keep-alive connection, hence one worker: a short
-            # bounded wrk run spreads the same warming over every worker's connections
-            with tempfile.TemporaryDirectory() as tmp:
-                script = Path(tmp) / "warm.lua"
-                _lua(bodies, script, url_path=url_path)
-                subprocess.run(
-                    [wrk, "-t2", f"-c{args.connections}", "-d3s", "-s", str(script), url],
-                    capture_output=True,
-                    timeout=60,
-                )
+        # the loop above rides one keep-alive connection, hence one worker: a short
+        # bounded wrk run spreads the same warming over every worker's connections
+        with tempfile.TemporaryDirectory() as tmp:
+            script = Path(tmp) / "warm.lua"
+            _lua(bodies, script, url_path=url_path)
+            subprocess.run(
+                [wrk, "-t2", f"-c{args.connections}", "-d3s", "-s", str(script), url],
+                capture_output=True,
+                timeout=60,
+            )
         workers = [
             w
             for w in psutil.Process(server.pid).children(recursive=True)

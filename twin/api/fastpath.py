@@ -68,7 +68,11 @@ def answer(state: Any, body: bytes) -> tuple[int, bytes]:
 
 
 async def _read_body(receive: Receive) -> bytes:
-    """The whole request body (the body-limit middleware outside bounds its size)."""
+    """The whole request body (the body-limit middleware outside bounds its size).
+
+    Not ``starlette.requests.Request.body()``: that raises ``ClientDisconnect`` when the
+    client has gone, which would surface as a server error outside the routes; here a
+    gone client just gets an answer nobody reads."""
     chunks: list[bytes] = []
     while True:
         message: Message = await receive()

@@ -808,23 +808,8 @@ def _edge_text(
     once per group (the loader's ``group`` column) as one tab-joined piece."""
     group = edges["group"]
     groups, first, inverse = np.unique(group, return_index=True, return_inverse=True)
-    cols = [
-        edges[c][first].tolist()
-        for c in (
-            "road",
-            "highway",
-            "name",
-            "ref",
-            "speed_kmh",
-            "oneway",
-            "hgv",
-            "hazmat",
-            "tunnel_category",
-            "is_bridge",
-            "is_tunnel",
-            "conditional",
-        )
-    ]
+    # the reader's edge table names road_edge's road_id column "road"
+    cols = [edges[c][first].tolist() for c in ("road", *_EDGE_SHARED_COLUMNS[1:])]
     pieces = np.array([_edge_piece(k, road_ids) for k in zip(*cols, strict=True)] or [""])
     shared = pieces[inverse].tolist() if len(groups) else []
     rev = edges["reversed"].tolist()
