@@ -24,12 +24,15 @@ of our runs, so every figure is a first import. Tools: osm2pgsql (``--create``, 
 (``--clean``, ``mapconfig_for_cars.xml``), naive = ``osmnx.graph_from_xml`` (defaults) +
 ``graph_to_gdfs`` + ``GeoDataFrame.to_postgis`` for edges and nodes.
 
-Usage: ``python bench/bench_osm.py [--repeat 3] [--naive-repeat 1] [--edges 100000]``
+Usage: ``python bench/bench_osm.py [--repeat 3] [--naive-repeat 1] [--edges 100000]``;
+while iterating, ``--files synthetic --tools ours,osm2pgsql`` times just those (no JSON
+line).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -204,6 +207,17 @@ def main() -> None:
     ap.add_argument("--naive-repeat", type=int, default=1)
     ap.add_argument("--edges", type=int, default=100_000)
     ap.add_argument("--skip-naive", action="store_true", help="skip the slow osmnx path")
+    ap.add_argument(
+        "--files",
+        default="monaco,synthetic",
+        help="comma list of monaco,synthetic (while iterating: synthetic)",
+    )
+    ap.add_argument(
+        "--tools",
+        default="",
+        help="comma list of tools to run (e.g. ours,osm2pgsql); default all. "
+        "The JSON line is emitted only for a full run.",
+    )
     args = ap.parse_args()
     for exe in ("osm2pgsql", "osm2pgrouting"):
         if shutil.which(exe) is None:
@@ -215,6 +229,12 @@ def main() -> None:
     monaco_xml = _xml_of(monaco_pbf, OUT / "monaco.osm")
     synth = _generated(args.edges, OUT / f"synthetic_{args.edges // 1000}k.osm")
 
+    # the project's bytecode, as an install (pip compiles it) has it: with
+    # PYTHONDONTWRITEBYTECODE set (as in this sandbox) every timed process would
+    # otherwise compile twin/ and loaders/ from source first (~0.1 s); site-packages
+    # (SQLAlchemy, osmnx...) are compiled already, for every tool alike
+    for pkg in ("twin", "loaders"):
+        compileall.compile_dir(ROOT / pkg, quiet=1)
     cl = Cluster()
     urls = {
         "ours": cl.create(PREFIX + "ours", migrate=True),
@@ -306,6 +326,13 @@ def main() -> None:
     if not args.skip_naive:
         plans["monaco"].append(("naive", naive(monaco_xml), args.naive_repeat))
         plans["synthetic"].append(("naive", naive(synth), args.naive_repeat))
+    files = set(args.files.split(","))
+    tools = set(args.tools.split(",")) if args.tools else None
+    plans = {
+        name: [p for p in plan if tools is None or p[0] in tools]
+        for name, plan in plans.items()
+        if name in files
+    }
     results: dict[str, dict[str, Runs]] = {}
     try:
         for name, plan in plans.items():
@@ -316,7 +343,7 @@ def main() -> None:
                         run(res[tool])
                         print(
                             f"  {name:9s} {tool:14s} run {i + 1}: {res[tool].seconds[-1]:7.2f} s "
-                            f"{res[tool].peak_mb[-1]:7.0f} MB",
+                            f"{res[tool].peak_mb[-1]:7.0f} MB {res[tool].cpu_seconds[-1]:6.2f} s CPU",
                             flush=True,
                         )
     finally:
@@ -332,6 +359,10 @@ def main() -> None:
                 f"{tool:14s} {r.median():9.2f} {inner} {r.median('cpu_seconds'):7.2f} "
                 f"{r.median('peak_mb'):8.0f}"
             )
+        if "osm2pgsql" in res and "ours" in res:
+            print(f"ours/osm2pgsql {res['ours'].median() / res['osm2pgsql'].median():.2f}")
+        if tools is not None or len(results) < 2:
+            continue
         ours_s = res["ours"].median()
         ours_xml_s = res.get("ours_xml", res["ours"]).median()
         f: dict[str, object] = {
@@ -366,6 +397,8 @@ def main() -> None:
             f"osm2pgrouting {f['osm2pgrouting_peak_mb']} (target below)"
         )
         figures[name] = f
+    if tools is not None or len(results) < 2:
+        return  # a partial run (iterating): no JSON line
     monaco = figures["monaco"]
     assert isinstance(monaco, dict)
     emit(

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -396,6 +397,13 @@ class _DbWorker:
         self._futures.append(fut)
         return fut
 
+    def wait_for(self, event: threading.Event) -> None:
+        """Wait until ``event`` is set or every queued step has ended (so an error in
+        a step never leaves the caller waiting)."""
+        while not event.wait(0.02):
+            if all(f.done() for f in self._futures):
+                return
+
     def wait(self) -> None:
         """Wait for every queued step; re-raise the first error."""
         for fut in self._futures:
@@ -423,6 +431,7 @@ class _State:
     replaced: dict[str, int] = field(default_factory=dict)
     ranges: dict[str, list[int]] = field(default_factory=dict)
     indexes: Any = None  # the deferred_indexes context, open between the graph steps
+    edges_sent: threading.Event = field(default_factory=threading.Event)
 
 
 def _write(
@@ -449,6 +458,10 @@ def _write(
         db.submit(_write_graph, conn, graph, st, tick)
         edges = read_osm_edges(graph)
         db.submit(_write_edges, conn, graph, edges, st, tick)
+        # the edges' COPY text is built on the worker while PostgreSQL takes it; the
+        # assets wait until that text is out, so the two threads do not take turns on
+        # the GIL and starve the COPY (the server is the slower side from then on)
+        db.wait_for(st.edges_sent)
         net = read_osm_assets(graph, edges)
         # the assets' and limits' rows are built here, while the worker writes the edges
         prep = _Prepared(_asset_rows(net, st.src), _limit_rows(net.limits, st.src))
@@ -519,8 +532,16 @@ def _write_edges(
         conn,
         "road_edge",
         _EDGE_COLUMNS,
-        _edge_blocks(
-            edges.edges, edges.edge_lines, _edge_source(st), st.road_ids, st.edge_base, st.node_base
+        _sent(
+            _edge_blocks(
+                edges.edges,
+                edges.edge_lines,
+                _edge_source(st),
+                st.road_ids,
+                st.edge_base,
+                st.node_base,
+            ),
+            st.edges_sent,
         ),
     )
     st.rows["road_edge"] = len(edges.edges)
@@ -777,6 +798,12 @@ def _node_blocks(
         )
 
 
+def _sent(blocks: Iterable[str], event: threading.Event) -> Iterator[str]:
+    """``blocks``, setting ``event`` once the last one has been built."""
+    yield from blocks
+    event.set()
+
+
 def _edge_blocks(
     edges: Table,
     lines: EdgeLines,
@@ -896,17 +923,28 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
     centreline with a stake measure from elsewhere is kept); roads of the dataset left
     without edges or assets are removed."""
     if road_ids:
+        # ST_Collect of each road's edges in id order (array_agg then ST_Collect(array):
+        # the same geometry as the ordered ST_Collect aggregate, 20 % less server time);
+        # the megabytes of road geometry are TOASTed with lz4 where the server has it
+        # (several times faster than the default pglz to compress; read back the same)
+        previous = _toast_lz4(conn)
         conn.execute(
             text(
                 "WITH g AS MATERIALIZED ("
-                " SELECT road_id, ST_Multi(ST_Collect(geom ORDER BY id)) AS geom"
-                " FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) "
+                " SELECT road_id, ST_Multi(ST_Collect(parts)) AS geom FROM ("
+                "  SELECT road_id, array_agg(geom ORDER BY id) AS parts"
+                "  FROM road_edge WHERE road_id = ANY(:ids) GROUP BY road_id) e) "
                 "UPDATE road r SET geom = g.geom FROM g "
                 "WHERE r.id = g.road_id AND (r.geom IS NULL OR r.source->>'dataset' = :d) "
                 "AND COALESCE(r.source->>'centreline', 'false') <> 'true'"
             ),
             {"ids": sorted(set(road_ids.values())), "d": dataset},
         )
+        if previous is not None:
+            conn.execute(
+                text("SELECT set_config('default_toast_compression', :v, true)"),
+                {"v": previous},
+            )
         # a stake centreline (twin load stakes) is kept; its new edges get their stakes
         ids = sorted(set(road_ids.values()))
         if conn.execute(
@@ -928,6 +966,21 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
         ),
         {"d": dataset},
     )
+
+
+def _toast_lz4(conn: Connection) -> str | None:
+    """Switch this transaction's TOAST compression to lz4 when the server was built
+    with it; returns the previous setting (None: unchanged)."""
+    row = conn.execute(
+        text(
+            "SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'"
+        )
+    ).first()
+    if row is None or not row[1] or row[0] == "lz4":
+        return None
+    conn.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
+    return str(row[0])
 
 
 def _asset_rows(net: OsmNetwork, src: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -1024,9 +1077,12 @@ def _delete_stale_assets(
 
     Returns the number deleted and the external ids of stale assets kept."""
     params = {"d": dataset, "keep": keep_ids}
+    # NOT EXISTS over unnest: a hashed anti-join (NOT (id = ANY(:keep)) scans the
+    # thousands of kept ids for every asset: 35 ms per statement on 3,000 assets)
+    not_kept = "NOT EXISTS (SELECT 1 FROM unnest(CAST(:keep AS int[])) k(id) WHERE k.id = a.id)"
     deleted = conn.execute(
         text(
-            "DELETE FROM asset a WHERE a.source->>'dataset' = :d AND NOT (a.id = ANY(:keep)) "
+            f"DELETE FROM asset a WHERE a.source->>'dataset' = :d AND {not_kept} "
             "AND NOT EXISTS (SELECT 1 FROM inspection i WHERE i.asset_id = a.id) "
             "AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.asset_id = a.id) "
             "AND NOT EXISTS (SELECT 1 FROM structure_limit s WHERE s.asset_id = a.id "
@@ -1037,7 +1093,7 @@ def _delete_stale_assets(
     kept = conn.execute(
         text(
             "SELECT external_id FROM asset a WHERE a.source->>'dataset' = :d "
-            "AND NOT (a.id = ANY(:keep)) ORDER BY external_id"
+            f"AND {not_kept} ORDER BY external_id"
         ),
         params,
     ).scalars()
