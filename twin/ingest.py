@@ -113,8 +113,8 @@ def deferred_indexes(conn: Connection, incoming: dict[str, int]) -> Iterator[lis
         if n < 10_000 or not _has_fewer_rows(conn, table, n):
             continue
         idx = _secondary_indexes(conn, table)
-        for name, _ in idx:
-            conn.execute(text(f'DROP INDEX "{name}"'))
+        if idx:  # one statement (each round trip may wait for a busy caller's GIL)
+            conn.execute(text("DROP INDEX " + ", ".join(f'"{name}"' for name, _ in idx)))
         dropped.extend(idx)
         tables.append(table)
     yield tables
