@@ -38,9 +38,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -427,6 +429,15 @@ class _DbWorker:
             if all(f.done() for f in self._futures):
                 return
 
+    def result(self, fut: Any) -> Any:
+        """``fut``'s result; on an error, the first failed step's error (as
+        :meth:`wait`), not the "earlier step failed" of the steps after it."""
+        try:
+            return fut.result()
+        except Exception:
+            self.wait()
+            raise
+
     def wait(self) -> None:
         """Wait for every queued step; re-raise the first error."""
         for fut in self._futures:
@@ -437,6 +448,24 @@ class _DbWorker:
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+
+@contextmanager
+def _short_gil_turns(seconds: float = 0.0005) -> Iterator[None]:
+    """Let a thread waiting for the GIL have it after ``seconds`` (default 5 ms) while
+    the import runs: the worker's every statement and COPY block needs the GIL for a
+    moment while the calling thread parses, and with the default each of its ~40
+    round trips waited up to 5-10 ms, the server idle meanwhile. Process-wide, so it is
+    restored on the way out (the CLI and the sample loader are the callers)."""
+    if not THREADED:
+        yield
+        return
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(seconds, previous))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 @dataclass
@@ -476,10 +505,16 @@ def _write(
         if progress is not None:
             progress(phase, done, total)
 
-    with _DbWorker() as db:
+    with _DbWorker() as db, _short_gil_turns():
         db.submit(_prepare, conn, st)
         graph = read()
-        db.submit(_write_graph, conn, graph, st, tick)
+        # ids first (the worker is idle by now), then road_node's COPY text built here
+        # before read_osm_edges starts: built on the worker, each block would wait for
+        # this thread's GIL and the server would wait for the blocks
+        db.result(db.submit(_reserve_ids, conn, graph, st))
+        node_text = list(_node_blocks(graph.nodes, st.node_base, st.dataset))
+        db.submit(_write_graph, conn, graph, node_text, st, tick)
+        del node_text
         edges = read_osm_edges(graph)
         db.submit(_write_edges, conn, graph, edges, st, tick)
         # the edges' COPY text is built on the worker while PostgreSQL takes it; the
@@ -505,11 +540,8 @@ def _prepare(conn: Connection, st: _State) -> None:
     st.bulk = _can_skip_fk_triggers(conn)
 
 
-def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) -> None:
-    """Reserve ids, COPY road_node (its indexes deferred and rebuilt), defer road_edge's
-    indexes."""
-    from contextlib import ExitStack
-
+def _reserve_ids(conn: Connection, graph: OsmGraph, st: _State) -> None:
+    """Reserve the id blocks of road_node and road_edge."""
     prev = st.prev
     assert prev is not None
     nodes, n_edges = graph.nodes, graph.edge_count
@@ -517,6 +549,16 @@ def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) 
     st.node_base, st.edge_base = base["road_node"], base["road_edge"]
     st.ranges["road_node"] = [st.node_base, st.node_base + len(nodes)]
     st.ranges["road_edge"] = [st.edge_base, st.edge_base + n_edges]
+
+
+def _write_graph(
+    conn: Connection, graph: OsmGraph, node_text: list[str], st: _State, tick: Progress
+) -> None:
+    """COPY road_node (``node_text``: :func:`_node_blocks`; its indexes deferred and
+    rebuilt), defer road_edge's indexes."""
+    from contextlib import ExitStack
+
+    nodes, n_edges = graph.nodes, graph.edge_count
     # road_node's indexes are rebuilt right after its COPY (while the edges are still
     # being built); road_edge's are deferred until after the edges' COPY
     with deferred_indexes(conn, {"road_node": len(nodes)}):
@@ -525,7 +567,7 @@ def _write_graph(conn: Connection, graph: OsmGraph, st: _State, tick: Progress) 
             conn,
             "road_node",
             ("id", "osm_id", "geom", "attrs"),
-            _node_blocks(nodes, st.node_base, st.dataset),
+            node_text,
         )
         _bulk(conn, st.bulk, on=False)
     st.rows["road_node"] = len(nodes)
