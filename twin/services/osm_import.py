@@ -35,6 +35,7 @@ Region checks
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -182,8 +183,6 @@ def import_osm(
     path = Path(path)
     _check_path(path)
     _check_bbox(bbox)
-    sha = _sha256(path)
-    dataset = dataset or f"osm:{sha}"
 
     def read() -> OsmGraph:
         try:
@@ -198,7 +197,7 @@ def import_osm(
         return graph
 
     with conn.begin_nested():
-        result = _write(conn, read, path=path, sha=sha, dataset=dataset, progress=progress)
+        result = _write(conn, read, path=path, dataset=dataset, progress=progress)
         result.seconds = time.perf_counter() - t0
         conn.execute(
             text("UPDATE load_run SET seconds = :s WHERE id = :i"),
@@ -451,29 +450,38 @@ class _DbWorker:
 
 
 @contextmanager
-def _short_gil_turns(seconds: float = 0.0005) -> Iterator[None]:
-    """Let a thread waiting for the GIL have it after ``seconds`` (default 5 ms) while
-    the import runs: the worker's every statement and COPY block needs the GIL for a
-    moment while the calling thread parses, and with the default each of its ~40
-    round trips waited up to 5-10 ms, the server idle meanwhile. Process-wide, so it is
-    restored on the way out (the CLI and the sample loader are the callers)."""
+def _quick_threads(seconds: float = 0.0005) -> Iterator[None]:
+    """While the import runs: let a thread waiting for the GIL have it after
+    ``seconds`` (default 5 ms) -- the worker's every statement and COPY block needs the
+    GIL for a moment while the calling thread parses, and with the default each of its
+    ~40 round trips waited up to 5-10 ms, the server idle meanwhile -- and keep the
+    cyclic garbage collector off: the reader allocates millions of containers that are
+    all freed by reference counting, and the collector's passes over them found nothing
+    (0.05 s of the 100k read). Both are process-wide, so they are restored on the way
+    out (the CLI and the sample loader are the callers)."""
     if not THREADED:
         yield
         return
     previous = sys.getswitchinterval()
+    collecting = gc.isenabled()
     sys.setswitchinterval(min(seconds, previous))
+    gc.disable()
     try:
         yield
     finally:
         sys.setswitchinterval(previous)
+        if collecting:
+            gc.enable()
 
 
 @dataclass
 class _State:
     """What the database steps of one import share."""
 
-    dataset: str
-    src: dict[str, Any]
+    path: Path
+    dataset: str  # set by _hash when named by the file's hash
+    sha: str = ""
+    src: dict[str, Any] = field(default_factory=dict)
     prev: _Previous | None = None
     seqs: dict[str, str | None] = field(default_factory=dict)
     bulk: bool = False
@@ -492,20 +500,22 @@ def _write(
     read: Callable[[], OsmGraph],
     *,
     path: Path,
-    sha: str,
-    dataset: str,
+    dataset: str | None,
     progress: Progress | None,
 ) -> OsmImportResult:
     """Read and write in stages, each database step queued on the DB worker as soon as
-    its data exists: the previous load is removed while the file is read, the nodes go
-    in while the edges are built, the edges while the assets are."""
-    st = _State(dataset=dataset, src={"dataset": dataset, "file": path.name, "sha256": sha})
+    its data exists: the file's hash is taken and the previous load removed while the
+    file is read, the nodes go in while the edges are built, the edges while the assets
+    are."""
+    st = _State(path=path, dataset=dataset or "")
 
     def tick(phase: str, done: int, total: int | None) -> None:
         if progress is not None:
             progress(phase, done, total)
 
-    with _DbWorker() as db, _short_gil_turns():
+    with _DbWorker() as db, _quick_threads():
+        # the hash on the worker (hashlib lets go of the GIL), its dataset name first
+        db.submit(_hash, st, dataset is None)
         db.submit(_prepare, conn, st)
         graph = read()
         # ids first (the worker is idle by now), then road_node's COPY text built here
@@ -524,10 +534,18 @@ def _write(
         net = read_osm_assets(graph, edges)
         # the assets' and limits' rows are built here, while the worker writes the edges
         prep = _Prepared(_asset_rows(net, st.src), _limit_rows(net.limits, st.src))
-        done = db.submit(_write_assets, conn, net, prep, st, tick, path, sha)
+        done = db.submit(_write_assets, conn, net, prep, st, tick, path, st.sha)
         db.wait()
     result: OsmImportResult = done.result()
     return result
+
+
+def _hash(st: _State, name_by_hash: bool) -> None:
+    """The file's sha256; the dataset is ``osm:<sha256>`` unless the caller named it."""
+    st.sha = _sha256(st.path)
+    if name_by_hash:
+        st.dataset = f"osm:{st.sha}"
+    st.src = {"dataset": st.dataset, "file": st.path.name, "sha256": st.sha}
 
 
 def _prepare(conn: Connection, st: _State) -> None:
