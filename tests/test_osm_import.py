@@ -188,3 +188,28 @@ def test_region_china_and_bbox(connection: Connection) -> None:
         import_osm(connection, EDGE_CASES, bbox=(117.0, 39.0, 117.205, 39.2))
     with pytest.raises(InputError, match="bbox"):
         import_osm(connection, EDGE_CASES, bbox=(118.0, 39.0, 117.0, 39.2))
+
+
+def test_process_wide_settings_are_restored(connection: Connection, tmp_path: Path) -> None:
+    """The import shortens the GIL switch interval and pauses the cyclic GC while it
+    runs; both come back as they were, after a load and after a failed one."""
+    import gc
+    import sys
+
+    interval = sys.getswitchinterval()
+    assert gc.isenabled()
+    import_osm(connection, EDGE_CASES)
+    assert sys.getswitchinterval() == interval
+    assert gc.isenabled()
+    broken = tmp_path / "broken.osm"
+    broken.write_bytes(EDGE_CASES.read_bytes()[:-300])
+    with pytest.raises(InputError):
+        import_osm(connection, broken)
+    assert sys.getswitchinterval() == interval
+    assert gc.isenabled()
+    gc.disable()  # and a caller's disabled collector stays disabled
+    try:
+        import_osm(connection, EDGE_CASES)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
