@@ -532,7 +532,8 @@ def _write(
         # the GIL and starve the COPY (the server is the slower side from then on)
         db.wait_for(st.edges_sent)
         net = read_osm_assets(graph, edges)
-        # the assets' and limits' rows are built here, while the worker writes the edges
+        # the assets' and limits' rows are built here while the worker finishes the
+        # edges' COPY and rebuilds their indexes
         prep = _Prepared(_asset_rows(net, st.src), _limit_rows(net.limits, st.src))
         done = db.submit(_write_assets, conn, net, prep, st, tick, path, st.sha)
         db.wait()
