@@ -39,6 +39,7 @@ import gc
 import hashlib
 import json
 import math
+import queue
 import sys
 import threading
 import time
@@ -518,13 +519,21 @@ def _write(
         db.submit(_hash, st, dataset is None)
         db.submit(_prepare, conn, st)
         graph = read()
-        # ids first (the worker is idle by now), then road_node's COPY text built here
-        # before read_osm_edges starts: built on the worker, each block would wait for
-        # this thread's GIL and the server would wait for the blocks
+        # ids first (the worker is idle by now), then road_node's COPY text built here,
+        # handed over a block at a time, before read_osm_edges starts: built on the
+        # worker, each block would wait for this thread's GIL (and the server for it)
         db.result(db.submit(_reserve_ids, conn, graph, st))
-        node_text = list(_node_blocks(graph.nodes, st.node_base, st.dataset))
-        db.submit(_write_graph, conn, graph, node_text, st, tick)
-        del node_text
+        node_text: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        blocks = _node_blocks(graph.nodes, st.node_base, st.dataset)
+        if THREADED:
+            db.submit(_write_graph, conn, graph, _drain(node_text), st, tick)
+        try:
+            for block in blocks:
+                node_text.put(block)
+        finally:
+            node_text.put(None)  # always: the worker's COPY waits for it
+        if not THREADED:  # steps run inline: the text has to be there first
+            db.submit(_write_graph, conn, graph, _drain(node_text), st, tick)
         edges = read_osm_edges(graph)
         db.submit(_write_edges, conn, graph, edges, st, tick)
         # the edges' COPY text is built on the worker while PostgreSQL takes it; the
@@ -571,7 +580,7 @@ def _reserve_ids(conn: Connection, graph: OsmGraph, st: _State) -> None:
 
 
 def _write_graph(
-    conn: Connection, graph: OsmGraph, node_text: list[str], st: _State, tick: Progress
+    conn: Connection, graph: OsmGraph, node_text: Iterable[str], st: _State, tick: Progress
 ) -> None:
     """COPY road_node (``node_text``: :func:`_node_blocks`; its indexes deferred and
     rebuilt), defer road_edge's indexes."""
@@ -882,6 +891,12 @@ def _node_blocks(
                 [attrs] * (hi - lo),
             ]
         )
+
+
+def _drain(blocks: queue.SimpleQueue[str | None]) -> Iterator[str]:
+    """The blocks put on ``blocks`` until a None."""
+    while (block := blocks.get()) is not None:
+        yield block
 
 
 def _sent(blocks: Iterable[str], event: threading.Event) -> Iterator[str]:
