@@ -373,7 +373,7 @@ def render_inspector(selected: dict[str, Any] | None, settings: Settings, lang: 
 
 
 def _edge_card(obj: dict[str, Any], lang: Lang) -> None:
-    st.markdown(f"### {t('road', lang)} #{obj.get('id', '?')}")
+    st.markdown(f"### {t('road', lang)}")  # a road stretch (see network.road_layer)
     label = str(obj.get("label") or "")
     st.markdown(label.replace("\n", "  \n"))
 

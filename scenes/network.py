@@ -23,7 +23,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 import pydeck as pdk
+import shapely
 
 from scenes._common import (
     BACKGROUND,
@@ -112,30 +114,35 @@ def road_layer(
     fixed_color: tuple[int, int, int, int] | None = None,
 ) -> pdk.Layer:
     """Inline roads as a PathLayer coloured by class or condition (limit -> by class), or
-    all in ``fixed_color`` (RGBA; a dimmed network under a route)."""
-    data = []
+    all in ``fixed_color`` (RGBA; a dimmed network under a route).
+
+    Edges that look the same (colour, width, tooltip) and meet end to end are drawn as one
+    path, and paths are flat ``[lon, lat, lon, lat, ...]`` arrays (``position_format``
+    ``XY``): the sample's 2,609 edges become ~600 paths and the JSON the browser must parse
+    before the first frame shrinks by more than half. A picked road is therefore a road
+    stretch (its tooltip text), not one edge."""
+    groups: dict[tuple[tuple[int, ...], int, str], list[list[list[float]]]] = {}
     for r in roads:
         cls = r.get("road_class") or "other"
-        if color_by == "condition":
-            color = condition_color(r.get("cond_class"))
+        if fixed_color:
+            color = tuple(fixed_color)
+        elif color_by == "condition":
+            color = tuple(rgba(condition_color(r.get("cond_class"))))
         else:
-            color = class_color(cls)
-        # Short keys and whole-metre widths: thousands of rows go to the browser inline
-        # ("label" is the tooltip's key, "id" the inspector's).
-        data.append(
-            {
-                "id": r.get("id"),
-                "p": r["path"],
-                "color": list(fixed_color) if fixed_color else rgba(color),
-                "w": round(CLASS_WIDTH_M.get(cls, 8.0)),
-                "label": _road_label(r, lang),
-            }
-        )
+            color = tuple(rgba(class_color(cls)))
+        key = (color, round(CLASS_WIDTH_M.get(cls, 8.0)), _road_label(r, lang))
+        groups.setdefault(key, []).append(r["path"])
+    data = [
+        {"p": flat, "color": list(color), "w": width, "label": label}
+        for (color, width, label), paths in groups.items()
+        for flat in merged_paths(paths)
+    ]
     return pdk.Layer(
         "PathLayer",
         id=layer_id,
         data=data,
         get_path="p",
+        position_format="'XY'",
         get_color="color",
         get_width="w",
         width_units="'meters'",
@@ -143,6 +150,17 @@ def road_layer(
         pickable=pickable,
         auto_highlight=True,
     )
+
+
+def merged_paths(paths: list[list[list[float]]]) -> list[list[float]]:
+    """``paths`` (lists of ``[lon, lat]``) joined where they meet end to end (shapely's
+    ``line_merge``), each as a flat ``[lon, lat, lon, lat, ...]`` list."""
+    lines = [p for p in paths if len(p) >= 2]
+    if len(lines) <= 1:
+        return [np.asarray(p, dtype=float).ravel().tolist() for p in lines]
+    merged = shapely.line_merge(shapely.multilinestrings([shapely.linestrings(p) for p in lines]))
+    parts = shapely.get_parts(merged)
+    return [shapely.get_coordinates(g).ravel().tolist() for g in parts]
 
 
 def road_tiles_layer(
@@ -217,6 +235,18 @@ def column_scale(zoom: float, *, latitude: float = 39.1) -> tuple[float, float]:
     return float(nice), radius_m
 
 
+def disk_ring(position: list[float], *, radius_m: float, sides: int = 12) -> list[float]:
+    """A closed ``sides``-gon of ``radius_m`` around ``position`` ([lon, lat]), as a flat
+    ``[lon, lat, ...]`` list rounded to 6 decimals (~0.1 m)."""
+    lon, lat = float(position[0]), float(position[1])
+    dlat = radius_m / 110_574.0  # metres per degree of latitude (WGS84, mid-latitudes)
+    dlon = radius_m / (111_320.0 * math.cos(math.radians(lat)))
+    angles = np.linspace(0.0, 2.0 * math.pi, sides + 1)
+    ring = np.column_stack([lon + dlon * np.cos(angles), lat + dlat * np.sin(angles)])
+    ring[-1] = ring[0]
+    return np.round(ring, 6).ravel().tolist()
+
+
 def structure_layers(
     rows: list[dict[str, Any]],
     *,
@@ -226,25 +256,44 @@ def structure_layers(
     """Extruded footprints (bridges/tunnels, ``DEFAULT_VERTICAL_SCALE``), clearance columns
     (``vertical_scale``), and a marker under every structure so each stays visible and
     clickable when zoomed out."""
+    # Each layer gets only what it draws, its tooltip ("label") and the inspector's key
+    # ("asset_id"); footprints are flat [lon, lat, ...] rings: less JSON to parse before
+    # the first frame.
     footprints = [
-        {**r, "elevation": (6.0 if r["kind"] == "tunnel" else 10.0) * DEFAULT_VERTICAL_SCALE}
+        {
+            "asset_id": r["asset_id"],
+            "polygon": np.asarray(r["polygon"], dtype=float).ravel().tolist(),
+            "color": r["color"],
+            "elevation": (6.0 if r["kind"] == "tunnel" else 10.0) * DEFAULT_VERTICAL_SCALE,
+            "label": r["label"],
+        }
         for r in rows
         if r.get("polygon")
     ]
-    # Columns and markers carry no footprint (only the polygon layer draws it): a third
-    # less structure data to send.
     columns = [
-        {**_without(r, "polygon", "color"), "elevation": (r["height_m"] or 0.0) * vertical_scale}
+        {
+            "asset_id": r["asset_id"],
+            "polygon": disk_ring(r["position"], radius_m=column_radius_m),
+            "column_color": r["column_color"],
+            "height_m": r["height_m"],
+            "elevation": r["height_m"] * vertical_scale,
+            "label": r["label"],
+        }
         for r in rows
         if r.get("position") and r.get("height_m")
     ]
-    markers = [_without(r, "polygon", "column_color") for r in rows if r.get("position")]
+    markers = [
+        {k: r[k] for k in ("asset_id", "external_id", "kind", "position", "color", "label")}
+        for r in rows
+        if r.get("position")
+    ]
     layers = [
         pdk.Layer(
             "PolygonLayer",
             id="structures",
             data=footprints,
             get_polygon="polygon",
+            position_format="'XY'",
             get_fill_color="color",
             get_line_color=[255, 255, 255, 120],
             get_elevation="elevation",
@@ -253,16 +302,18 @@ def structure_layers(
             pickable=True,
             auto_highlight=True,
         ),
+        # Clearance columns are extruded 12-sided polygons rather than a ColumnLayer: they
+        # share the footprints' shader programs, so the first frame compiles one fewer.
         pdk.Layer(
-            "ColumnLayer",
+            "PolygonLayer",
             id="clearance",
             data=columns,
-            get_position="position",
+            get_polygon="polygon",
+            position_format="'XY'",
             get_elevation="elevation",
             get_fill_color="column_color",
-            radius=column_radius_m,
-            disk_resolution=12,
             extruded=True,
+            stroked=False,
             pickable=True,
             auto_highlight=True,
         ),
@@ -374,10 +425,6 @@ def legend_for(
     items = [LegendItem(t(k, lang), c) for k, c in CLASS_COLORS.items()]
     items += [LegendItem(t(k, lang), c, "fill") for k, c in KIND_COLORS.items()]
     return t("by_class", lang), [*items, column]
-
-
-def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in keys}
 
 
 def _road_label(r: dict[str, Any], lang: Lang) -> str:

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import Connection
 from twin_demo_data import load_demo
@@ -195,7 +196,11 @@ def test_columns_stay_readable_when_zoomed_out() -> None:
     )
     col = _layers(scene)["clearance"]
     assert col["data"][0]["elevation"] == pytest.approx(3.8 * far_scale)
-    assert col["radius"] == pytest.approx(far_radius)
+    # The column is a closed 12-gon of that radius around the structure (flat lon, lat).
+    ring = np.asarray(col["data"][0]["polygon"]).reshape(-1, 2)
+    assert len(ring) == 13 and tuple(ring[0]) == tuple(ring[-1])
+    north_m = (ring[:, 1].max() - 39.0) * 110_574.0
+    assert north_m == pytest.approx(far_radius, rel=0.01)
     assert f"×{far_scale:g}" in scene.legend[-1].label
 
 
@@ -216,3 +221,29 @@ def test_mvt_worker_is_served_locally(client: Any) -> None:
     assert _layers(scene)["roads"]["loadOptions"] == {
         "mvt": {"workerUrl": "http://127.0.0.1:8000/tiles/mvt-worker.js"}
     }
+
+
+def test_roads_that_look_the_same_and_meet_are_one_flat_path() -> None:
+    """Edges of one road (same class, name, limits) joined end to end go to the browser as
+    one flat [lon, lat, ...] path; a different name or a gap keeps them apart."""
+    a = {"road_class": "primary", "name": "津滨高速"}
+    roads = [
+        {**a, "id": 1, "path": [[117.0, 39.0], [117.1, 39.0]]},
+        {**a, "id": 2, "path": [[117.1, 39.0], [117.2, 39.05]]},
+        {**a, "id": 3, "path": [[117.2, 39.05], [117.3, 39.05]]},
+        {**a, "id": 4, "path": [[117.5, 39.0], [117.6, 39.0]]},  # not connected
+        {
+            "road_class": "primary",
+            "name": "天津大道",
+            "id": 5,
+            "path": [[117.3, 39.05], [117.4, 39.0]],
+        },
+    ]
+    layer = _layers(network.build(roads=roads, structures=[], lang="zh"))["roads"]
+    assert layer["positionFormat"] == "XY"
+    paths = sorted((r["label"], np.asarray(r["p"]).reshape(-1, 2).tolist()) for r in layer["data"])
+    jinbin = [p for label, p in paths if label == "津滨高速"]
+    assert sorted(len(p) for p in jinbin) == [2, 4]
+    long = next(p for p in jinbin if len(p) == 4)
+    assert {tuple(long[0]), tuple(long[-1])} == {(117.0, 39.0), (117.3, 39.05)}
+    assert [p for label, p in paths if label == "天津大道"] == [[[117.3, 39.05], [117.4, 39.0]]]

@@ -39,7 +39,9 @@ CHROME_FLAGS = [
 ]
 DECK_CANVAS_CSS = '[data-testid="stDeckGlJsonChart"] canvas'
 
-#: Recorded in every page before its scripts run: time of the first WebGL draw call, the
+#: Recorded in every page before its scripts run: time of the first WebGL draw call, of the
+#: first painted frame (the next animation frame after that draw: the browser has committed
+#: the drawn frame, see ``__firstPaint``), the
 #: number of animation frames that drew something (frame rate while panning) and the start
 #: of the first 50 of them.
 DRAW_PROBE_JS = """
@@ -48,8 +50,16 @@ DRAW_PROBE_JS = """
   window.__drawTimes = [];
   const rAF = window.requestAnimationFrame.bind(window);
   window.requestAnimationFrame = (cb) => rAF((ts) => { window.__rafTs = ts; return cb(ts); });
+  window.__firstPaint = null;
   const mark = () => {
-    if (window.__firstDraw === null) window.__firstDraw = performance.now();
+    if (window.__firstDraw === null) {
+      window.__firstDraw = performance.now();
+      // Painted = the browser has committed the drawn frame (with software compositing
+      // the commit reads the canvas back, so it waits for the GPU process to finish the
+      // drawing: shader compilation and rasterising). The commit ends the animation frame
+      // after the draw, so the one after that starts once it is done (double rAF).
+      rAF(() => rAF(() => { window.__firstPaint = performance.now(); }));
+    }
     if (window.__lastDrawTs !== window.__rafTs) {
       window.__lastDrawTs = window.__rafTs; window.__drawFrames += 1;
       if (window.__drawTimes.length < 50) window.__drawTimes.push(performance.now());
