@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from loaders.osm_write import write_osm_xml
 from loaders.synthetic import generate_network
-from twin.ingest import copy_escape, deferred_indexes
+from twin.ingest import copy_escape, deferred_indexes, local_settings
 from twin.services.osm_import import import_osm
 
 
@@ -101,3 +101,18 @@ def test_large_load_with_deferred_indexes(connection: Connection, tmp_path: Path
         {"d": res.dataset},
     ).scalar_one()
     assert dangling == 0
+
+
+def test_local_settings_hold_for_the_block_only(connection: Connection) -> None:
+    def value(name: str) -> str:
+        return str(connection.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar())
+
+    before = value("maintenance_work_mem"), value("max_parallel_maintenance_workers")
+    with local_settings(
+        connection, maintenance_work_mem="123MB", max_parallel_maintenance_workers="0"
+    ):
+        assert (value("maintenance_work_mem"), value("max_parallel_maintenance_workers")) == (
+            "123MB",
+            "0",
+        )
+    assert (value("maintenance_work_mem"), value("max_parallel_maintenance_workers")) == before

@@ -122,17 +122,37 @@ def deferred_indexes(conn: Connection, incoming: dict[str, int]) -> Iterator[lis
         # serial builds: at the sizes one load writes (10^4-10^6 rows) starting parallel
         # workers costs more than it saves (100k-edge road_edge: btree builds 20-25 %
         # slower with 2 workers), and the loader's own process is busy on the other core
-        previous = conn.execute(
-            text("SELECT current_setting('max_parallel_maintenance_workers')")
-        ).scalar_one()
-        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        conn.execute(text("SET LOCAL max_parallel_maintenance_workers = 0"))
-        for _, ddl in dropped:
-            conn.execute(text(ddl))
-        conn.execute(
-            text("SELECT set_config('max_parallel_maintenance_workers', :v, true)"),
-            {"v": previous},
-        )
+        with local_settings(
+            conn, maintenance_work_mem="256MB", max_parallel_maintenance_workers="0"
+        ):
+            for _, ddl in dropped:
+                conn.execute(text(ddl))
+
+
+@contextmanager
+def local_settings(conn: Connection, **settings: str) -> Iterator[None]:
+    """Server settings changed for the block only (``set_config(..., true)``: scoped to
+    the transaction as well), the previous values put back afterwards."""
+    names = list(settings)
+    if not names:
+        yield
+        return
+    cols = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    params = {f"n{i}": n for i, n in enumerate(names)}
+    previous = conn.execute(text(f"SELECT {cols}"), params).one()
+    _set_local(conn, settings)
+    try:
+        yield
+    finally:
+        _set_local(conn, dict(zip(names, previous, strict=True)))
+
+
+def _set_local(conn: Connection, values: dict[str, str]) -> None:
+    exprs = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(values)))
+    params: dict[str, str] = {}
+    for i, (name, value) in enumerate(values.items()):
+        params.update({f"n{i}": name, f"v{i}": str(value)})
+    conn.execute(text(f"SELECT {exprs}"), params)
 
 
 def reset_sequence(conn: Connection, table: str, column: str = "id") -> None:

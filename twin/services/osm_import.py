@@ -72,6 +72,7 @@ from twin.ingest import (
     copy_rows,
     copy_text,
     deferred_indexes,
+    local_settings,
     reset_sequence,
 )
 
@@ -453,7 +454,7 @@ class _DbWorker:
 @contextmanager
 def _quick_threads(seconds: float = 0.0005) -> Iterator[None]:
     """While the import runs: let a thread waiting for the GIL have it after
-    ``seconds`` (default 5 ms) -- the worker's every statement and COPY block needs the
+    ``seconds`` (0.5 ms; Python's default is 5 ms) -- the worker's every statement and COPY block needs the
     GIL for a moment while the calling thread parses, and with the default each of its
     ~40 round trips waited up to 5-10 ms, the server idle meanwhile -- and keep the
     cyclic garbage collector off: the reader allocates millions of containers that are
@@ -1031,21 +1032,17 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
         # of 0.3 s on 100k edges). The megabytes of road geometry are TOASTed with lz4
         # where the server has it (several times faster than the default pglz to
         # compress; read back the same).
-        previous = _toast_lz4(conn)
-        conn.execute(
-            text(
-                "UPDATE road r SET geom = (SELECT ST_Multi(ST_Collect(e.geom ORDER BY e.id)) "
-                "FROM road_edge e WHERE e.road_id = r.id) "
-                "WHERE r.id = ANY(:ids) AND (r.geom IS NULL OR r.source->>'dataset' = :d) "
-                "AND COALESCE(r.source->>'centreline', 'false') <> 'true' "
-                "AND EXISTS (SELECT 1 FROM road_edge e WHERE e.road_id = r.id)"
-            ),
-            {"ids": sorted(set(road_ids.values())), "d": dataset},
-        )
-        if previous is not None:
+        toast = {"default_toast_compression": "lz4"} if _has_lz4(conn) else {}
+        with local_settings(conn, **toast):
             conn.execute(
-                text("SELECT set_config('default_toast_compression', :v, true)"),
-                {"v": previous},
+                text(
+                    "UPDATE road r SET geom = (SELECT ST_Multi(ST_Collect(e.geom ORDER BY e.id))"
+                    " FROM road_edge e WHERE e.road_id = r.id) "
+                    "WHERE r.id = ANY(:ids) AND (r.geom IS NULL OR r.source->>'dataset' = :d) "
+                    "AND COALESCE(r.source->>'centreline', 'false') <> 'true' "
+                    "AND EXISTS (SELECT 1 FROM road_edge e WHERE e.road_id = r.id)"
+                ),
+                {"ids": sorted(set(road_ids.values())), "d": dataset},
             )
         # a stake centreline (twin load stakes) is kept; its new edges get their stakes
         ids = sorted(set(road_ids.values()))
@@ -1070,19 +1067,16 @@ def _finish_roads(conn: Connection, road_ids: dict[int, int], dataset: str) -> N
     )
 
 
-def _toast_lz4(conn: Connection) -> str | None:
-    """Switch this transaction's TOAST compression to lz4 when the server was built
-    with it; returns the previous setting (None: unchanged)."""
-    row = conn.execute(
-        text(
-            "SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings "
-            "WHERE name = 'default_toast_compression'"
-        )
-    ).first()
-    if row is None or not row[1] or row[0] == "lz4":
-        return None
-    conn.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
-    return str(row[0])
+def _has_lz4(conn: Connection) -> bool:
+    """Whether the server was built with lz4 TOAST compression."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+    )
 
 
 def _asset_rows(net: OsmNetwork, src: dict[str, Any]) -> list[tuple[Any, ...]]:
